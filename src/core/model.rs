@@ -1,0 +1,351 @@
+//! The pair and endpoint model: what a user asks for ([`PairSpec`], [`PairUpdate`]), what the
+//! engine keeps ([`PairDefinition`]) and what it reports ([`PairInfo`]).
+
+use super::ids::{AssociationId, EndpointId, Side, UniqueIdentifier};
+use super::rules::{self, RuleError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// How the user named the two endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameSpec {
+    /// `--root-name NAME`: `NAME (A)` and `NAME (B)`.
+    Root(String),
+    /// `--name-a A --name-b B`.
+    Each { a: String, b: String },
+}
+
+/// A request to create a pair, as typed by a user (not yet validated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairSpec {
+    pub names: Option<NameSpec>,
+    pub association_id: Option<String>,
+    pub unique_identifier: Option<String>,
+    pub description: Option<String>,
+    pub persistent: bool,
+}
+
+impl PairSpec {
+    /// Applies every rule of SPEC §4 that does not need to know the other pairs, and fills in
+    /// the defaults (a random association id; the unique identifier from its hex digits).
+    pub fn resolve(&self) -> Result<PairDefinition, RuleError> {
+        let (name_a, name_b) = match &self.names {
+            None => return Err(RuleError::MissingNames),
+            Some(NameSpec::Root(root)) => {
+                let (a, b) = rules::names_from_root(root)?;
+                rules::validate_name_pair(&a, &b)?
+            }
+            Some(NameSpec::Each { a, b }) => rules::validate_name_pair(a, b)?,
+        };
+        let association_id = match &self.association_id {
+            Some(raw) => rules::parse_association_id(raw)?,
+            None => AssociationId::new_random(),
+        };
+        let unique_identifier = match &self.unique_identifier {
+            Some(raw) => rules::clean_unique_identifier(raw)?,
+            None => rules::clean_unique_identifier(&association_id.simple_hex())?,
+        };
+        let description = match &self.description {
+            Some(d) => rules::validate_description(d)?,
+            None => String::new(),
+        };
+        Ok(PairDefinition {
+            association_id,
+            unique_identifier,
+            endpoint_a: EndpointDefinition {
+                name: name_a,
+                description: description.clone(),
+            },
+            endpoint_b: EndpointDefinition {
+                name: name_b,
+                description,
+            },
+            persistent: self.persistent,
+            muted: false,
+        })
+    }
+}
+
+/// One endpoint as the user defined it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointDefinition {
+    pub name: String,
+    pub description: String,
+}
+
+/// A validated pair: what the engine holds and the configuration file stores.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairDefinition {
+    pub association_id: AssociationId,
+    pub unique_identifier: UniqueIdentifier,
+    pub endpoint_a: EndpointDefinition,
+    pub endpoint_b: EndpointDefinition,
+    pub persistent: bool,
+    pub muted: bool,
+}
+
+impl PairDefinition {
+    pub fn endpoint(&self, side: Side) -> &EndpointDefinition {
+        match side {
+            Side::A => &self.endpoint_a,
+            Side::B => &self.endpoint_b,
+        }
+    }
+
+    pub fn endpoint_id(&self, side: Side) -> EndpointId {
+        EndpointId::for_side(&self.unique_identifier, side)
+    }
+
+    /// Re-applies the rules to concrete values: the engine does this for every definition it
+    /// receives, whoever built it, so a client can never slip a bad value past the rules.
+    pub fn validate(&self) -> Result<(), RuleError> {
+        let (a, b) = rules::validate_name_pair(&self.endpoint_a.name, &self.endpoint_b.name)?;
+        if a != self.endpoint_a.name || b != self.endpoint_b.name {
+            // Untrimmed names would compare differently later; refuse rather than fix silently.
+            return Err(RuleError::EmptyName {
+                field: "name (untrimmed)",
+            });
+        }
+        rules::validate_description(&self.endpoint_a.description)?;
+        rules::validate_description(&self.endpoint_b.description)?;
+        let clean = rules::clean_unique_identifier(self.unique_identifier.as_str())?;
+        if clean.as_str() != self.unique_identifier.as_str() {
+            return Err(RuleError::EmptyUniqueIdentifier {
+                value: self.unique_identifier.to_string(),
+            });
+        }
+        if self.association_id.0.is_nil() {
+            return Err(RuleError::NilGuid {
+                value: self.association_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the new definition against the pairs that exist (skipping the one it replaces).
+    pub fn check_conflicts<'a>(
+        &self,
+        existing: impl IntoIterator<Item = &'a PairDefinition>,
+    ) -> Result<(), ConflictError> {
+        for other in existing {
+            if other.association_id == self.association_id {
+                continue;
+            }
+            if other.unique_identifier.same_as(&self.unique_identifier) {
+                return Err(ConflictError::UniqueIdentifier {
+                    value: self.unique_identifier.to_string(),
+                    pair: other.association_id,
+                });
+            }
+            for mine in [&self.endpoint_a.name, &self.endpoint_b.name] {
+                for theirs in [&other.endpoint_a.name, &other.endpoint_b.name] {
+                    if rules::names_clash(mine, theirs) {
+                        return Err(ConflictError::Name {
+                            value: mine.clone(),
+                            existing: theirs.clone(),
+                            pair: other.association_id,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A value already used by another pair (exit 5).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConflictError {
+    #[error(
+        "association id {value} is already used by another pair; choose another or remove that pair first"
+    )]
+    AssociationId { value: AssociationId },
+    #[error(
+        "unique identifier {value:?} is already used by pair {pair} (ignoring case); choose another"
+    )]
+    UniqueIdentifier { value: String, pair: AssociationId },
+    #[error(
+        "endpoint name {value:?} is already used by {existing:?} of pair {pair} (ignoring case); choose another name"
+    )]
+    Name {
+        value: String,
+        existing: String,
+        pair: AssociationId,
+    },
+}
+
+/// A change to an existing pair (`midi loopback update`). Fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairUpdate {
+    pub names: Option<NameSpec>,
+    pub name_a: Option<String>,
+    pub name_b: Option<String>,
+    pub description: Option<String>,
+    pub persistent: Option<bool>,
+}
+
+impl PairUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.names.is_none()
+            && self.name_a.is_none()
+            && self.name_b.is_none()
+            && self.description.is_none()
+            && self.persistent.is_none()
+    }
+
+    /// The definition after this update, with the same rules as create.
+    pub fn apply(&self, current: &PairDefinition) -> Result<PairDefinition, RuleError> {
+        let mut next = current.clone();
+        let (mut a, mut b) = (
+            current.endpoint_a.name.clone(),
+            current.endpoint_b.name.clone(),
+        );
+        match &self.names {
+            Some(NameSpec::Root(root)) => (a, b) = rules::names_from_root(root)?,
+            Some(NameSpec::Each { a: na, b: nb }) => (a, b) = (na.clone(), nb.clone()),
+            None => {}
+        }
+        if let Some(na) = &self.name_a {
+            a = na.clone();
+        }
+        if let Some(nb) = &self.name_b {
+            b = nb.clone();
+        }
+        let (a, b) = rules::validate_name_pair(&a, &b)?;
+        next.endpoint_a.name = a;
+        next.endpoint_b.name = b;
+        if let Some(d) = &self.description {
+            let d = rules::validate_description(d)?;
+            next.endpoint_a.description = d.clone();
+            next.endpoint_b.description = d;
+        }
+        if let Some(p) = self.persistent {
+            next.persistent = p;
+        }
+        Ok(next)
+    }
+}
+
+/// Traffic counters of one direction of a pair. Counters only grow; rates come from deltas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectionStats {
+    /// Messages delivered (or held for delivery) across the pair.
+    pub messages: u64,
+    /// 32-bit words in those messages.
+    pub words: u64,
+    /// Messages dropped because a receiver's queue was full (counted once per receiver).
+    pub dropped_overflow: u64,
+    /// Messages dropped because the pair was muted.
+    pub dropped_muted: u64,
+    /// Batches refused because they ended in the middle of a message or broke another rule.
+    pub refused: u64,
+    /// Messages in the last whole second.
+    pub rate_msgs_per_s: u64,
+}
+
+/// One endpoint as reported by the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    pub id: EndpointId,
+    pub name: String,
+    pub description: String,
+    pub side: Side,
+    pub association_id: AssociationId,
+    /// Connected clients (monitors included).
+    pub clients: u32,
+}
+
+/// A pair as the engine reports it: the shape of `create --json` and of each `list --json` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairInfo {
+    pub association_id: AssociationId,
+    pub unique_identifier: UniqueIdentifier,
+    pub persistent: bool,
+    pub muted: bool,
+    pub endpoint_a: EndpointInfo,
+    pub endpoint_b: EndpointInfo,
+    pub a_to_b: DirectionStats,
+    pub b_to_a: DirectionStats,
+}
+
+impl PairInfo {
+    pub fn endpoint(&self, side: Side) -> &EndpointInfo {
+        match side {
+            Side::A => &self.endpoint_a,
+            Side::B => &self.endpoint_b,
+        }
+    }
+
+    pub fn stats(&self, dir: super::ids::Direction) -> &DirectionStats {
+        match dir {
+            super::ids::Direction::AToB => &self.a_to_b,
+            super::ids::Direction::BToA => &self.b_to_a,
+        }
+    }
+}
+
+/// Finds the endpoint a user named: by id or by exact name, both ignoring case.
+pub fn find_endpoint<'a>(pairs: &'a [PairInfo], wanted: &str) -> Option<&'a EndpointInfo> {
+    let wanted = wanted.trim();
+    pairs
+        .iter()
+        .flat_map(|p| [&p.endpoint_a, &p.endpoint_b])
+        .find(|e| e.id.as_str().eq_ignore_ascii_case(wanted) || rules::names_clash(&e.name, wanted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(root: &str) -> PairSpec {
+        PairSpec {
+            names: Some(NameSpec::Root(root.into())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn default_unique_identifier_is_association_hex() {
+        let def = spec("X").resolve().unwrap();
+        assert_eq!(
+            def.unique_identifier.as_str(),
+            def.association_id.simple_hex()
+        );
+        assert_eq!(
+            def.endpoint_id(Side::A).as_str(),
+            format!("midiu_loop_a_{}", def.association_id.simple_hex())
+        );
+        def.validate().unwrap();
+    }
+
+    #[test]
+    fn conflicts_ignore_case() {
+        let one = spec("Studio").resolve().unwrap();
+        let two = spec("STUDIO").resolve().unwrap();
+        assert!(matches!(
+            two.check_conflicts([&one]),
+            Err(ConflictError::Name { .. })
+        ));
+        // A pair never conflicts with itself (update in place).
+        assert!(one.check_conflicts([&one]).is_ok());
+    }
+
+    #[test]
+    fn update_renames_with_the_same_rules() {
+        let one = spec("Studio").resolve().unwrap();
+        let up = PairUpdate {
+            name_b: Some("studio (a)".into()),
+            ..Default::default()
+        };
+        assert!(matches!(up.apply(&one), Err(RuleError::SameNames { .. })));
+        let up = PairUpdate {
+            names: Some(NameSpec::Root("Live".into())),
+            persistent: Some(true),
+            ..Default::default()
+        };
+        let next = up.apply(&one).unwrap();
+        assert_eq!(next.endpoint_a.name, "Live (A)");
+        assert!(next.persistent);
+    }
+}

@@ -1,0 +1,163 @@
+//! Where the state lives (SPEC §2): one function computes every path, and every face and the
+//! engine call it, so they can never disagree about where the socket is.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// The file name of the configuration file.
+pub const CONFIG_FILE_NAME: &str = "midi.midiconfig.json";
+
+/// Every path the engine and its clients use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// `MIDI_HOME`/`--home` when given: the one directory that holds everything.
+    pub home: Option<PathBuf>,
+    /// The private directory holding the socket, the locks and the log.
+    pub runtime_dir: PathBuf,
+    pub socket: PathBuf,
+    /// Held by the engine for its whole life: one engine per state root.
+    pub engine_lock: PathBuf,
+    /// Held by a client while it starts an engine, so racing clients start only one.
+    pub startup_lock: PathBuf,
+    pub log: PathBuf,
+    pub config_dir: PathBuf,
+    pub config_file: PathBuf,
+}
+
+#[derive(Debug, Error)]
+pub enum PathError {
+    #[error("cannot work out where the configuration lives: set MIDI_HOME=DIR or pass --home DIR")]
+    NoConfigDir,
+    #[error("cannot create directory {path}: {source}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("refusing to use {path}: it is a symbolic link; point MIDI_HOME at a real directory")]
+    Symlink { path: PathBuf },
+    #[error("refusing to use {path}: it is not a directory")]
+    NotADirectory { path: PathBuf },
+    #[error("refusing to use {path}: it is owned by uid {owner}, not by you (uid {me})")]
+    ForeignOwner { path: PathBuf, owner: u32, me: u32 },
+    #[error(
+        "refusing to use {path}: its mode is {mode:04o}, so other users can reach it; run `chmod 700 {path}`"
+    )]
+    TooOpen { path: PathBuf, mode: u32 },
+}
+
+impl Paths {
+    /// Resolves the paths: `home` (the `--home` flag) first, then `MIDI_HOME`, then the
+    /// platform's directories (`$XDG_CONFIG_HOME/midi`, `$XDG_RUNTIME_DIR/midi`, `/tmp/midi-$UID`).
+    pub fn resolve(home: Option<&Path>) -> Result<Paths, PathError> {
+        let home = home
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                std::env::var_os("MIDI_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .map(absolute);
+        if let Some(home) = home {
+            return Ok(Paths::in_dir(home.clone(), Some(home.clone()), home));
+        }
+        let config_dir = match std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
+            Some(dir) if dir.is_absolute() => dir.join("midi"),
+            _ => directories::ProjectDirs::from("", "", "midi")
+                .map(|p| p.config_dir().to_path_buf())
+                .ok_or(PathError::NoConfigDir)?,
+        };
+        let runtime_dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+            Some(dir) if dir.is_absolute() => dir.join("midi"),
+            _ => std::env::temp_dir().join(format!("midi-{}", current_uid())),
+        };
+        Ok(Paths::in_dir(runtime_dir, None, config_dir))
+    }
+
+    fn in_dir(runtime_dir: PathBuf, home: Option<PathBuf>, config_dir: PathBuf) -> Paths {
+        Paths {
+            home,
+            socket: runtime_dir.join("engine.sock"),
+            engine_lock: runtime_dir.join("engine.lock"),
+            startup_lock: runtime_dir.join("engine.startup.lock"),
+            log: runtime_dir.join("engine.log"),
+            config_file: config_dir.join(CONFIG_FILE_NAME),
+            config_dir,
+            runtime_dir,
+        }
+    }
+
+    /// Creates (0700) and checks the runtime and configuration directories.
+    pub fn ensure_private_dirs(&self) -> Result<(), PathError> {
+        ensure_private_dir(&self.runtime_dir)?;
+        if self.config_dir != self.runtime_dir {
+            ensure_private_dir(&self.config_dir)?;
+        }
+        Ok(())
+    }
+}
+
+fn absolute(p: PathBuf) -> PathBuf {
+    if p.is_absolute() {
+        p
+    } else {
+        std::env::current_dir().map(|d| d.join(&p)).unwrap_or(p)
+    }
+}
+
+/// The real user id of this process.
+pub fn current_uid() -> u32 {
+    // SAFETY: getuid cannot fail and has no preconditions.
+    unsafe { libc::getuid() }
+}
+
+/// Creates `dir` with mode 0700 if it is missing, then refuses it unless it is a real directory
+/// (not a symlink), owned by this user, and closed to group and others (SPEC §12).
+pub fn ensure_private_dir(dir: &Path) -> Result<(), PathError> {
+    if fs::symlink_metadata(dir).is_err() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| PathError::Create {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        // recursive(true) applies the mode to the last component, but umask may have narrowed
+        // or a racing creator may have made it first: the checks below decide.
+    }
+    check_private_dir(dir)
+}
+
+/// The checks of [`ensure_private_dir`] without creating anything.
+pub fn check_private_dir(dir: &Path) -> Result<(), PathError> {
+    let meta = fs::symlink_metadata(dir).map_err(|source| PathError::Create {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(PathError::Symlink {
+            path: dir.to_path_buf(),
+        });
+    }
+    if !meta.is_dir() {
+        return Err(PathError::NotADirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    let me = current_uid();
+    if meta.uid() != me {
+        return Err(PathError::ForeignOwner {
+            path: dir.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(PathError::TooOpen {
+            path: dir.to_path_buf(),
+            mode,
+        });
+    }
+    Ok(())
+}
