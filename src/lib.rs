@@ -7,4 +7,9 @@
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
 //! - [`cli`], [`dashboard`], [`wizard`]: the faces a person uses.
 
+pub mod cli;
+pub mod client;
 pub mod core;
+pub mod dashboard;
+pub mod engine;
+pub mod wizard;

@@ -1,1 +1,17 @@
-fn main() {}
+//! `midi`: parse the command line, run the face it asks for, map errors to exit codes.
+
+use clap::Parser;
+use midi_loopback::cli::{self, args::Cli, output::print_error};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let (code, hint) = cli::classify(&err);
+            print_error(&format!("{err:#}"), hint.as_deref());
+            code
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,404 @@
+//! The command line, as clap definitions. Help texts, completions and manual pages are all
+//! generated from these, so this file is the one place a flag is described.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const AFTER_HELP: &str = "\
+Files:
+  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together
+  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (persistent pairs)
+  Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock, else /tmp/midi-$UID/engine.sock
+
+Exit codes:
+  0 success   1 failure   2 usage or validation error   3 engine unreachable
+  4 not found   5 conflict (name, unique identifier or association id in use)";
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  midi loopback create --root-name \"My Loopback\"
+  midi loopback create --name-a \"Loopback One\" --name-b \"Loopback Two\"
+  midi loopback create --root-name \"My Loopback\" --association-id 7af38a08-0f4b-43ad-b218-1757496f0034
+  midi loopback create --root-name \"My Loopback\" --unique-identifier abc12345
+  midi loopback create -r \"Studio Link\" --persistent --json
+
+Rules: names are trimmed, 1 to 98 UTF-8 bytes, no control characters, unique ignoring case;
+the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
+
+/// MIDI 2.0 loopback endpoint pairs from the terminal.
+///
+/// A loopback pair is two MIDI 2.0 (UMP) endpoints, A and B, cross-wired: what goes out on A
+/// arrives at B, and the other way round. A background engine owns the pairs and starts by
+/// itself when a command needs it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "midi",
+    version,
+    propagate_version = true,
+    after_help = AFTER_HELP,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Keep config, socket, lock and log in DIR (overrides MIDI_HOME)
+    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub home: Option<PathBuf>,
+
+    /// When to use colour (NO_COLOR turns it off for `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, list, change and remove loopback pairs
+    #[command(subcommand, visible_alias = "midi2-loopback")]
+    Loopback(LoopbackCommand),
+    /// List endpoints, send messages to them and monitor what arrives
+    #[command(subcommand, visible_alias = "ep")]
+    Endpoint(EndpointCommand),
+    /// List things the engine knows (`midi enumerate endpoints`)
+    #[command(subcommand, visible_aliases = ["enum"])]
+    Enumerate(EnumerateCommand),
+    /// Manage the background engine that owns the pairs
+    #[command(subcommand, visible_alias = "svc")]
+    Service(ServiceCommand),
+    /// Full-screen live view: pairs, per-direction traffic meters, monitor, editing
+    #[command(visible_aliases = ["tui", "top"])]
+    Dashboard(DashboardArgs),
+    /// Measure the engine's latency and throughput against a bare relay baseline
+    Bench(BenchArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/midi\n  midi completions zsh > \"${fpath[1]}/_midi\"\n  midi completions fish > ~/.config/fish/completions/midi.fish"
+    )]
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (one per command) into a directory
+    #[command(hide = true)]
+    Man {
+        /// Where to write the pages
+        #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+        out_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// How often the meters refresh, in milliseconds
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u64).range(50..=5000), value_name = "MS")]
+    pub refresh_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A short run (for CI smoke tests; the figures are rough)
+    #[arg(long)]
+    pub quick: bool,
+    /// Round trips to time for the latency figures
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
+    pub round_trips: u32,
+    /// Messages to send for each throughput figure
+    #[arg(long, default_value_t = 5_000_000, value_name = "N")]
+    pub messages: u64,
+    /// Print the figures as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnumerateCommand {
+    /// Every endpoint of every pair
+    #[command(visible_aliases = ["midi-services-endpoints", "ep"])]
+    Endpoints(JsonFlag),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WordFormat {
+    Hex,
+    Decimal,
+    Binary,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EndpointCommand {
+    /// Every endpoint of every pair: id, name, side, association id, clients
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  midi endpoint list\n  midi endpoint list --json | jq -r '.[].id'"
+    )]
+    List(JsonFlag),
+    /// Send one UMP (1 to 4 words) out on an endpoint, optionally many times
+    #[command(visible_alias = "send", after_help = SEND_EXAMPLES)]
+    SendMessage(SendArgs),
+    /// Send one UMP per line of a text file (`#` comments and blank lines are skipped)
+    #[command(
+        visible_alias = "send-file",
+        after_help = "Example file:\n  # note on, note off (MIDI 1.0, group 1, channel 1)\n  0x20903C64\n  0x20803C00\n  0x40903C00 0xC0000000\n\nExample:\n  midi endpoint send-message-file \"My Loopback (A)\" notes.txt"
+    )]
+    SendMessageFile(SendFileArgs),
+    /// Print what arrives at an endpoint, decoded
+    #[command(visible_alias = "listen", after_help = MONITOR_EXAMPLES)]
+    Monitor(MonitorArgs),
+}
+
+const SEND_EXAMPLES: &str = "\
+Words: 0x… is hex and 0b… binary whatever --word-format says; the word count must match the
+message type in the top nibble of the first word (1, 2, 3 or 4 words).
+
+Examples:
+  midi endpoint send-message \"My Loopback (A)\" 0x20903C64
+  midi endpoint send-message midiu_loop_a_abc12345 0x40903C00 0xC0000000
+  midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --count 10000 --pause 0 --increment
+  midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --offset-microseconds 500000";
+
+const MONITOR_EXAMPLES: &str = "\
+Examples:
+  midi endpoint monitor \"My Loopback (B)\"
+  midi endpoint monitor midiu_loop_b_abc12345 --json --count 100
+  midi endpoint monitor \"My Loopback (B)\" --capture-to-file session.txt --timeout 60
+
+Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The endpoint to send on: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// The message: 1 to 4 32-bit words
+    #[arg(value_name = "WORD", num_args = 0..=4)]
+    pub words: Vec<String>,
+    /// How words without 0x / 0b are read
+    #[arg(short = 'w', long, value_enum, default_value_t = WordFormat::Hex)]
+    pub word_format: WordFormat,
+    /// How many times to send the message
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub count: u64,
+    /// Milliseconds between repeats (0 = as fast as possible)
+    #[arg(
+        short = 'p',
+        long,
+        visible_alias = "delay",
+        default_value_t = 2,
+        value_name = "MS"
+    )]
+    pub pause: u64,
+    /// Add 1 to the last word on each repeat
+    #[arg(short = 'i', long)]
+    pub increment: bool,
+    /// Schedule each message this many microseconds in the future
+    #[arg(short = 'o', long, value_name = "US", conflicts_with = "timestamp")]
+    pub offset_microseconds: Option<u64>,
+    /// Absolute timestamp (ns on the monotonic clock) for every message; 0 = now
+    #[arg(short = 't', long, value_name = "T")]
+    pub timestamp: Option<u64>,
+    /// Print a JSON summary instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SendFileArgs {
+    /// The endpoint to send on: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: String,
+    /// The text file: one UMP per line, words separated by spaces, commas, | or tabs
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: PathBuf,
+    /// How words without 0x / 0b are read
+    #[arg(short = 'w', long, value_enum, default_value_t = WordFormat::Hex)]
+    pub word_format: WordFormat,
+    /// Milliseconds between messages (0 = as fast as possible)
+    #[arg(
+        short = 'p',
+        long,
+        visible_alias = "delay",
+        default_value_t = 0,
+        value_name = "MS"
+    )]
+    pub pause: u64,
+    /// Print a JSON summary instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The endpoint to watch: its id or exact name (ignoring case); a picker asks when left out
+    #[arg(value_name = "ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Stop after the first message
+    #[arg(short = 's', long)]
+    pub single_message: bool,
+    /// Stop after N messages
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Stop after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// One JSON object per message per line
+    #[arg(long)]
+    pub json: bool,
+    /// Show the words only, without decoding
+    #[arg(long)]
+    pub no_decode: bool,
+    /// Also show timing clock and active sensing messages
+    #[arg(short = 'r', long)]
+    pub include_real_time_messages: bool,
+    /// Also write every message to FILE (one line each, words in hex)
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub capture_to_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LoopbackCommand {
+    /// Create a loopback pair
+    #[command(after_help = CREATE_EXAMPLES)]
+    Create(CreateArgs),
+    /// List every pair
+    #[command(
+        visible_alias = "ls",
+        after_help = "Examples:\n  midi loopback list\n  midi loopback list --json | jq '.[].association_id'"
+    )]
+    List(JsonFlag),
+    /// Remove a pair (and its stored entry, if it is persistent)
+    #[command(
+        visible_alias = "delete",
+        after_help = "Examples:\n  midi loopback remove --association-id 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i {7AF38A08-0F4B-43AD-B218-1757496F0034}"
+    )]
+    Remove(PairRef),
+    /// Rename, re-describe, or change the persistence of a pair in place
+    #[command(
+        after_help = "Examples:\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --root-name \"Studio\"\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --persistent\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --name-b \"Synth In\""
+    )]
+    Update(UpdateArgs),
+    /// Mute a pair: it drops every message (and counts them)
+    #[command(
+        after_help = "Example:\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+    )]
+    Mute(PairRef),
+    /// Unmute a pair
+    #[command(
+        after_help = "Example:\n  midi loopback unmute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+    )]
+    Unmute(PairRef),
+    /// A guided flow that creates a pair, explaining each step
+    Wizard,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON for scripts instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Root name: the endpoints become "NAME (A)" and "NAME (B)"
+    #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]
+    pub root_name: Option<String>,
+    /// Name of endpoint A (needs --name-b)
+    #[arg(short = 'a', long, value_name = "NAME", requires = "name_b")]
+    pub name_a: Option<String>,
+    /// Name of endpoint B (needs --name-a)
+    #[arg(short = 'b', long, value_name = "NAME", requires = "name_a")]
+    pub name_b: Option<String>,
+    /// GUID that identifies the pair, with or without braces [default: a new random GUID]
+    #[arg(short = 'i', long, value_name = "GUID")]
+    pub association_id: Option<String>,
+    /// Serial number of the pair; characters other than ASCII letters and digits are stripped
+    /// [default: the association id's 32 hex digits]
+    #[arg(short = 'u', long, value_name = "ID")]
+    pub unique_identifier: Option<String>,
+    /// Description of both endpoints (at most 500 characters)
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Also store the pair in the configuration file, so it survives engine restarts
+    #[arg(long)]
+    pub persistent: bool,
+    /// Print the created pair as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PairRef {
+    /// The pair's association id (a GUID, with or without braces)
+    #[arg(short = 'i', long, value_name = "GUID")]
+    pub association_id: String,
+    /// Print the pair as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The pair's association id (a GUID, with or without braces)
+    #[arg(short = 'i', long, value_name = "GUID")]
+    pub association_id: String,
+    /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
+    #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]
+    pub root_name: Option<String>,
+    /// New name of endpoint A
+    #[arg(short = 'a', long, value_name = "NAME")]
+    pub name_a: Option<String>,
+    /// New name of endpoint B
+    #[arg(short = 'b', long, value_name = "NAME")]
+    pub name_b: Option<String>,
+    /// New description of both endpoints
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Store the pair in the configuration file
+    #[arg(long, conflicts_with = "transient")]
+    pub persistent: bool,
+    /// Remove the pair's stored entry; it lasts until the engine stops
+    #[arg(long)]
+    pub transient: bool,
+    /// Print the pair as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Run the engine in the foreground (logs to stderr and the log file)
+    Run {
+        /// Started by a client: log to the file only
+        #[arg(long, hide = true)]
+        background: bool,
+    },
+    /// Start the engine in the background (does nothing if it runs)
+    Start,
+    /// Stop the engine gracefully: transient pairs end, persistent ones stay stored
+    Stop,
+    /// Stop the engine, then start it again
+    Restart,
+    /// Show whether the engine runs, and its pairs, clients and traffic
+    #[command(
+        after_help = "Exit status is 3 when no engine is running.\n\nExamples:\n  midi service status\n  midi service status --json | jq .pid"
+    )]
+    Status(JsonFlag),
+    /// Measure control round trips to the engine
+    #[command(after_help = "Example:\n  midi service ping --count 100")]
+    Ping {
+        /// How many round trips
+        #[arg(short = 'c', long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1_000_000), value_name = "N")]
+        count: u32,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}

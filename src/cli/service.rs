@@ -1,0 +1,184 @@
+//! `midi service …`: run, start, stop, restart, status and ping the engine.
+
+use super::args::ServiceCommand;
+use super::measure::summarize;
+use super::output::key_values;
+use super::{CliError, Context, print_json};
+use crate::client::Client;
+use crate::core::ErrorKind;
+use crate::core::paths::Paths;
+use crate::engine;
+use std::path::Path;
+
+/// `midi service run`: the engine itself, in the foreground.
+pub fn run_engine(home: Option<&Path>, background: bool) -> anyhow::Result<i32> {
+    let paths = Paths::resolve(home)?;
+    engine::init_logging(&paths, !background);
+    if let Err(e) = engine::run(&paths, engine::Limits::default()) {
+        // Logged so that a client that started us in the background can tell the user why.
+        tracing::error!("{e}");
+        if background {
+            return Ok(1);
+        }
+        return Err(e.into());
+    }
+    Ok(0)
+}
+
+pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
+    let s = ctx.style;
+    match cmd {
+        ServiceCommand::Run { .. } => unreachable!("handled before a client context exists"),
+        ServiceCommand::Start => {
+            if let Some(c) = Client::connect_running(&ctx.options)? {
+                println!("The engine is already running (pid {}).", c.engine_pid());
+                return Ok(0);
+            }
+            let c = start(ctx)?;
+            println!("{} (pid {}).", s.ok("Engine started"), c.engine_pid());
+            Ok(0)
+        }
+        ServiceCommand::Stop => {
+            match Client::connect_running(&ctx.options)? {
+                None => println!("No engine is running."),
+                Some(c) => {
+                    let pid = c.engine_pid();
+                    c.shutdown()?;
+                    println!("{} (pid {pid}).", s.ok("Engine stopped"));
+                }
+            }
+            Ok(0)
+        }
+        ServiceCommand::Restart => {
+            if let Some(c) = Client::connect_running(&ctx.options)? {
+                c.shutdown()?;
+            }
+            let c = start(ctx)?;
+            println!("{} (pid {}).", s.ok("Engine restarted"), c.engine_pid());
+            Ok(0)
+        }
+        ServiceCommand::Status(flag) => status(ctx, flag.json),
+        ServiceCommand::Ping { count, json } => ping(ctx, count, json),
+    }
+}
+
+fn start(ctx: &Context) -> anyhow::Result<Client> {
+    let mut options = ctx.options.clone();
+    options.autostart = true; // an explicit start is not an autostart
+    Ok(Client::connect(&options)?)
+}
+
+fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
+    let s = ctx.style;
+    let paths = &ctx.options.paths;
+    let Some(mut client) = Client::connect_running(&ctx.options)? else {
+        if json {
+            print_json(&serde_json::json!({
+                "running": false,
+                "pid": null,
+                "version": null,
+                "uptime_s": null,
+                "socket": paths.socket,
+                "config": paths.config_file,
+                "pairs": null,
+                "clients": null,
+            }));
+        } else {
+            println!("{}", s.warn("The engine is not running."));
+            print!(
+                "{}",
+                key_values(
+                    s,
+                    &[
+                        ("Socket", paths.socket.display().to_string()),
+                        ("Config", paths.config_file.display().to_string()),
+                    ]
+                )
+            );
+            println!("Start it with: midi service start (any command that needs it starts it too)");
+        }
+        return Ok(ErrorKind::Unreachable.exit_code());
+    };
+    let st = client.status()?;
+    if json {
+        print_json(&st);
+        return Ok(0);
+    }
+    println!("{}", s.ok("The engine is running."));
+    print!(
+        "{}",
+        key_values(
+            s,
+            &[
+                ("Pid", st.pid.to_string()),
+                (
+                    "Version",
+                    format!("{} (protocol {})", st.version, st.protocol)
+                ),
+                ("Uptime", human_duration(st.uptime_s)),
+                ("Socket", st.socket.display().to_string()),
+                ("Config", st.config.display().to_string()),
+                ("Log", st.log.display().to_string()),
+                (
+                    "Pairs",
+                    format!(
+                        "{} ({} persistent, {} transient)",
+                        st.pairs.total, st.pairs.persistent, st.pairs.transient
+                    )
+                ),
+                ("Clients", st.clients.to_string()),
+                (
+                    "Traffic",
+                    format!(
+                        "{} messages, {} words, {} msg/s now",
+                        st.traffic.messages, st.traffic.words, st.traffic.rate_msgs_per_s
+                    )
+                ),
+                (
+                    "Dropped",
+                    format!(
+                        "{} overflow, {} muted, {} refused batches",
+                        st.traffic.dropped_overflow, st.traffic.dropped_muted, st.traffic.refused
+                    )
+                ),
+            ]
+        )
+    );
+    Ok(0)
+}
+
+/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`.
+pub fn human_duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {
+    let mut client = ctx.client()?;
+    let mut samples = Vec::with_capacity(count as usize);
+    for i in 1..=count {
+        let rtt = client.ping()?;
+        samples.push(rtt.as_nanos() as u64);
+        if !json && count <= 100 {
+            println!("ping {i:>3}: {:>8.1} µs", rtt.as_nanos() as f64 / 1000.0);
+        }
+    }
+    let sum = summarize(&mut samples);
+    if json {
+        print_json(&sum);
+        return Ok(0);
+    }
+    println!(
+        "{} round trips: min {:.1} µs, median {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        sum.count, sum.min_us, sum.p50_us, sum.p99_us, sum.max_us
+    );
+    if sum.count == 0 {
+        return Err(CliError::new(ErrorKind::Failed, "no round trips measured").into());
+    }
+    Ok(0)
+}

@@ -1,0 +1,146 @@
+//! One framed connection to the engine, blocking: write frames, read frames with an optional
+//! deadline without ever losing a partly read frame.
+
+use crate::core::protocol::{self, FrameKind, HEADER_BYTES};
+use serde::Serialize;
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+/// A frame read off the wire: its kind byte and its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFrame {
+    pub kind: u8,
+    pub payload: Vec<u8>,
+}
+
+pub struct Wire {
+    stream: UnixStream,
+    /// Received bytes live in `buf[start..end]`; the vector's length is its usable size.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    timeout: Option<Duration>,
+    out: Vec<u8>,
+}
+
+impl Wire {
+    pub fn new(stream: UnixStream) -> Wire {
+        Wire {
+            stream,
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            timeout: None,
+            out: Vec::with_capacity(4096),
+        }
+    }
+
+    pub fn write_json<T: Serialize>(&mut self, kind: FrameKind, value: &T) -> io::Result<()> {
+        self.out.clear();
+        protocol::put_json(&mut self.out, kind, value);
+        self.stream.write_all(&self.out)
+    }
+
+    /// Writes one frame whose payload is already encoded.
+    pub fn write_frame(&mut self, kind: FrameKind, payload: &[u8]) -> io::Result<()> {
+        let mut header = Vec::with_capacity(HEADER_BYTES);
+        protocol::put_header(&mut header, kind, payload.len());
+        // One syscall for small frames; two for big ones rather than copying them.
+        if payload.len() < 4096 {
+            header.extend_from_slice(payload);
+            self.stream.write_all(&header)
+        } else {
+            self.stream.write_all(&header)?;
+            self.stream.write_all(payload)
+        }
+    }
+
+    /// The next whole frame, or `None` once `deadline` passes. EOF is `UnexpectedEof`.
+    pub fn read_frame(&mut self, deadline: Option<Instant>) -> io::Result<Option<RawFrame>> {
+        loop {
+            if let Some(frame) = self.take_buffered()? {
+                return Ok(Some(frame));
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    Some(left)
+                }
+            };
+            if timeout != self.timeout {
+                self.stream.set_read_timeout(timeout)?;
+                self.timeout = timeout;
+            }
+            self.make_room(16 * 1024);
+            match self.stream.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the engine closed the connection",
+                    ));
+                }
+                Ok(n) => self.end += n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Makes at least `want` bytes free after `end`, moving the unread bytes to the front.
+    fn make_room(&mut self, want: usize) {
+        if self.buf.len() - self.end >= want {
+            return;
+        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.buf.len() - self.end < want {
+            let new_len = (self.end + want).max(self.buf.len() * 2);
+            self.buf.resize(new_len, 0);
+        }
+    }
+
+    fn take_buffered(&mut self) -> io::Result<Option<RawFrame>> {
+        let avail = &self.buf[self.start..self.end];
+        if avail.len() < HEADER_BYTES {
+            return Ok(None);
+        }
+        let header =
+            protocol::parse_header(avail[..HEADER_BYTES].try_into().expect("length checked"))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        let end = HEADER_BYTES + header.payload_len;
+        let have = avail.len();
+        if have < end {
+            // A big frame: make sure the buffer can hold all of it.
+            self.make_room(end - have);
+            return Ok(None);
+        }
+        let frame = RawFrame {
+            kind: header.kind_byte,
+            payload: avail[HEADER_BYTES..end].to_vec(),
+        };
+        self.start += end;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        Ok(Some(frame))
+    }
+
+    pub fn shutdown(&self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}

@@ -1,0 +1,232 @@
+//! The engine: the background process that owns the pairs, routes the messages between their
+//! endpoints and keeps the persistent pairs in the configuration file (SPEC §3, §6, §11, §12).
+//!
+//! One engine per state root: it holds `engine.lock` for its whole life. It runs on a tokio
+//! current-thread runtime (see `docs/ARCHITECTURE.md` for why) and never busy-polls: with no
+//! traffic and nothing scheduled, every task is parked.
+
+mod outbox;
+mod persist;
+mod router;
+mod scheduler;
+mod server;
+mod state;
+
+pub use server::Limits;
+
+use crate::core::config::{self, ConfigDocument, ConfigError};
+use crate::core::paths::{PathError, Paths};
+use persist::Persistence;
+use server::Server;
+use state::Engine;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Paths(#[from] PathError),
+    #[error(
+        "an engine is already running for this state root (pid {pid}, lock {lock}); `midi service stop` stops it"
+    )]
+    AlreadyRunning { pid: String, lock: PathBuf },
+    #[error("cannot take the engine lock {path}: {source}")]
+    Lock { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("refusing to start: {path} exists and is not a socket; move it away")]
+    NotASocket { path: PathBuf },
+    #[error("cannot listen on {path}: {source}")]
+    Bind { path: PathBuf, source: io::Error },
+    #[error("engine runtime failed: {0}")]
+    Runtime(io::Error),
+}
+
+/// Runs the engine in the foreground until it is told to stop (a `shutdown` request, SIGTERM
+/// or SIGINT). Returns once every client has been told and the socket is gone.
+pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
+    // Everything the engine creates (socket, log, config) is for its owner only.
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o077) };
+    paths.ensure_private_dirs()?;
+    let _lock = take_engine_lock(paths)?;
+
+    let temp = config::temp_path(&paths.config_file);
+    if temp.exists() {
+        // Left by a crash mid-write; the real file is intact (the rename never happened).
+        tracing::warn!("removing the leftover temporary file {}", temp.display());
+        let _ = std::fs::remove_file(&temp);
+    }
+    let doc = ConfigDocument::load(&paths.config_file)?;
+    let (pairs, skipped) = doc.pairs();
+    for s in &skipped {
+        tracing::warn!(
+            "configuration entry {} skipped (left in the file): {}",
+            s.key,
+            s.reason
+        );
+    }
+    let mut engine = Engine::new(Persistence {
+        path: paths.config_file.clone(),
+    });
+    let loaded = pairs.len();
+    for def in pairs {
+        engine.insert_loaded(def);
+    }
+
+    remove_stale_socket(paths)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(EngineError::Runtime)?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        let listener =
+            tokio::net::UnixListener::bind(&paths.socket).map_err(|source| EngineError::Bind {
+                path: paths.socket.clone(),
+                source,
+            })?;
+        std::fs::set_permissions(&paths.socket, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| EngineError::Bind {
+                path: paths.socket.clone(),
+                source,
+            },
+        )?;
+        tracing::info!(
+            "engine {} (pid {}) listening on {}; {loaded} persistent pair(s) from {}",
+            env!("CARGO_PKG_VERSION"),
+            std::process::id(),
+            paths.socket.display(),
+            paths.config_file.display()
+        );
+        let server = Server::new(engine, paths.clone(), limits);
+        let accept = tokio::task::spawn_local(server.clone().accept_loop(listener));
+        tokio::task::spawn_local(server.clone().schedule_loop());
+        wait_for_stop(&server).await;
+        server.shutdown.notify_one(); // also stops the accept loop if a signal stopped us
+        let _ = accept.await;
+        let _ = std::fs::remove_file(&paths.socket);
+        server.engine.borrow_mut().close_everything();
+        // Give the writers a moment to deliver the goodbye, without waiting on a stuck client.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while tokio::time::Instant::now() < deadline {
+            let pending = server
+                .engine
+                .borrow()
+                .connections
+                .values()
+                .any(|o| !o.is_empty() && !o.is_dead());
+            if !pending {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tracing::info!("engine stopped");
+        Ok::<(), EngineError>(())
+    })?;
+    Ok(())
+}
+
+async fn wait_for_stop(server: &Server) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = server.shutdown.notified() => {}
+        _ = next_signal(&mut term) => tracing::info!("SIGTERM: stopping"),
+        _ = next_signal(&mut int) => tracing::info!("SIGINT: stopping"),
+        _ = next_signal(&mut hup) => tracing::info!("SIGHUP: stopping"),
+    }
+}
+
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Takes `engine.lock` for the engine's life and writes our pid into it.
+fn take_engine_lock(paths: &Paths) -> Result<File, EngineError> {
+    let lock_err = |source| EngineError::Lock {
+        path: paths.engine_lock.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&paths.engine_lock)
+        .map_err(lock_err)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            return Err(EngineError::AlreadyRunning {
+                pid: pid.trim().to_string(),
+                lock: paths.engine_lock.clone(),
+            });
+        }
+        Err(TryLockError::Error(e)) => return Err(lock_err(e)),
+    }
+    file.set_len(0).map_err(lock_err)?;
+    file.rewind().map_err(lock_err)?;
+    write!(file, "{}", std::process::id()).map_err(lock_err)?;
+    Ok(file)
+}
+
+/// We hold the engine lock, so a socket file left behind belongs to a dead engine.
+fn remove_stale_socket(paths: &Paths) -> Result<(), EngineError> {
+    match std::fs::symlink_metadata(&paths.socket) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            tracing::info!("removing the stale socket {}", paths.socket.display());
+            std::fs::remove_file(&paths.socket).map_err(|source| EngineError::Bind {
+                path: paths.socket.clone(),
+                source,
+            })
+        }
+        Ok(_) => Err(EngineError::NotASocket {
+            path: paths.socket.clone(),
+        }),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Sends the engine's log to its file (0600), and to stderr when it runs in the foreground.
+pub fn init_logging(paths: &Paths, to_stderr: bool) {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MIDI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let file = paths
+        .ensure_private_dirs()
+        .ok()
+        .and_then(|_| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&paths.log)
+                .ok()
+        })
+        .map(|f| {
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+        });
+    let stderr = to_stderr.then(|| tracing_subscriber::fmt::layer().with_writer(io::stderr));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(file)
+        .with(stderr)
+        .try_init();
+}
