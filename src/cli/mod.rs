@@ -6,10 +6,12 @@ pub mod args;
 mod bench;
 mod docs;
 mod endpoint;
+mod interrupt;
 mod loopback;
 mod measure;
 pub mod output;
 mod service;
+mod words;
 
 use crate::client::{Client, ClientError, ClientOptions};
 use crate::core::ErrorKind;

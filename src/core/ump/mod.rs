@@ -37,7 +37,7 @@ pub enum FramingError {
         available: usize,
     },
     #[error(
-        "{given} words given, but a message of type {mt:X} (first word 0x{first:08X}) has exactly {needed}"
+        "a message of type {mt:X} (first word 0x{first:08X}) has exactly {needed} word(s), but {given} were given"
     )]
     WrongLength {
         mt: u8,
