@@ -13,3 +13,4 @@ pub mod core;
 pub mod dashboard;
 pub mod engine;
 pub mod wizard;
+pub mod bench;

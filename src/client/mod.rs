@@ -20,7 +20,7 @@
 
 mod autostart;
 mod endpoint;
-mod wire;
+pub(crate) mod wire;
 
 pub use endpoint::{EndpointConnection, Received, TapConnection};
 

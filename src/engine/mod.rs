@@ -111,6 +111,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
         let _ = accept.await;
         let _ = std::fs::remove_file(&paths.socket);
         server.engine.borrow_mut().close_everything();
+        outbox::flush_dirty(&server.dirty);
         // Give the writers a moment to deliver the goodbye, without waiting on a stuck client.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         while tokio::time::Instant::now() < deadline {

@@ -1,40 +1,72 @@
 //! A connection's outgoing queue. Control frames always fit; data frames are bounded, so a
 //! receiver that stops reading loses its own messages (counted) and slows nobody else.
+//!
+//! Frames are written straight away at the end of each read round ([`flush_dirty`]): one
+//! `write` per receiver for everything a sender's read brought in, like a bare relay. Only
+//! what the socket does not take at once is left to the connection's writer task.
 
 use crate::core::protocol::{self, Event, FrameKind};
 use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use tokio::net::UnixStream;
 use tokio::sync::Notify;
+
+/// Outboxes that got frames since the last flush.
+pub type DirtyList = Rc<RefCell<Vec<Rc<Outbox>>>>;
 
 /// What is waiting to be written to one connection.
 pub struct Outbox {
     pub conn_id: u64,
+    me: Weak<Outbox>,
+    stream: Rc<UnixStream>,
+    /// Unwritten bytes are `buf[start..]`.
     buf: RefCell<Vec<u8>>,
+    start: Cell<usize>,
     wake: Notify,
     /// Bytes of data frames allowed to wait; beyond this, data is dropped for this receiver.
     capacity: usize,
     /// Messages dropped for this receiver since it last heard about it.
     pending_overflow: Cell<u64>,
+    dirty: Cell<bool>,
+    dirty_list: DirtyList,
     closing: Cell<bool>,
     dead: Cell<bool>,
 }
 
 impl Outbox {
-    pub fn new(conn_id: u64, capacity: usize) -> Outbox {
-        Outbox {
+    pub fn new(conn_id: u64, stream: Rc<UnixStream>, capacity: usize, dirty_list: DirtyList) -> Rc<Outbox> {
+        Rc::new_cyclic(|me| Outbox {
             conn_id,
+            me: me.clone(),
+            stream,
             buf: RefCell::new(Vec::with_capacity(16 * 1024)),
+            start: Cell::new(0),
             wake: Notify::new(),
             capacity,
             pending_overflow: Cell::new(0),
+            dirty: Cell::new(false),
+            dirty_list,
             closing: Cell::new(false),
             dead: Cell::new(false),
+        })
+    }
+
+    fn mark_dirty(&self) {
+        if !self.dirty.replace(true)
+            && let Some(me) = self.me.upgrade()
+        {
+            self.dirty_list.borrow_mut().push(me);
         }
+    }
+
+    fn queued(&self) -> usize {
+        self.buf.borrow().len() - self.start.get()
     }
 
     /// Queues a JSON control frame; these are never dropped.
     pub fn push_json<T: serde::Serialize>(&self, kind: FrameKind, value: &T) {
         protocol::put_json(&mut self.buf.borrow_mut(), kind, value);
-        self.wake.notify_one();
+        self.mark_dirty();
     }
 
     pub fn push_event(&self, event: &Event) {
@@ -43,31 +75,61 @@ impl Outbox {
 
     /// Queues a data frame whose payload is `prefix` then `body`, unless the queue is full;
     /// then the frame's `messages` are counted as dropped for this receiver and `false` returned.
-    pub fn try_push_data(
-        &self,
-        kind: FrameKind,
-        prefix: &[u8],
-        body: &[u8],
-        messages: u64,
-    ) -> bool {
+    pub fn try_push_data(&self, kind: FrameKind, prefix: &[u8], body: &[u8], messages: u64) -> bool {
         if self.dead.get() {
             return false;
         }
-        let mut buf = self.buf.borrow_mut();
         let frame_len = protocol::HEADER_BYTES + prefix.len() + body.len();
-        if buf.len() + frame_len > self.capacity {
-            drop(buf);
-            self.pending_overflow
-                .set(self.pending_overflow.get() + messages);
-            self.wake.notify_one();
+        if self.queued() + frame_len > self.capacity {
+            self.pending_overflow.set(self.pending_overflow.get() + messages);
+            self.mark_dirty();
             return false;
         }
+        let mut buf = self.buf.borrow_mut();
         protocol::put_header(&mut buf, kind, prefix.len() + body.len());
         buf.extend_from_slice(prefix);
         buf.extend_from_slice(body);
         drop(buf);
-        self.wake.notify_one();
+        self.mark_dirty();
         true
+    }
+
+    /// Writes what the socket takes without waiting. True when nothing is left.
+    fn write_now(&self) -> bool {
+        let dropped = self.pending_overflow.replace(0);
+        if dropped > 0 {
+            // Told after the frames that did fit, so the receiver sees where the gap is.
+            protocol::put_json(&mut self.buf.borrow_mut(), FrameKind::Event, &Event::Overflow { dropped });
+        }
+        loop {
+            let mut buf = self.buf.borrow_mut();
+            let start = self.start.get();
+            if start == buf.len() {
+                buf.clear();
+                self.start.set(0);
+                if buf.capacity() > 4 * self.capacity.max(1 << 16) {
+                    *buf = Vec::with_capacity(16 * 1024); // give memory back after a burst
+                }
+                return true;
+            }
+            match self.stream.try_write(&buf[start..]) {
+                Ok(n) => {
+                    self.start.set(start + n);
+                    // Keep the unwritten tail near the front so the buffer stays small.
+                    if self.start.get() > 1 << 20 && self.start.get() * 2 > buf.len() {
+                        buf.drain(..self.start.get());
+                        self.start.set(0);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+                Err(_) => {
+                    self.dead.set(true);
+                    buf.clear();
+                    self.start.set(0);
+                    return true;
+                }
+            }
+        }
     }
 
     /// Asks the writer to flush what is queued, then close the connection.
@@ -81,39 +143,48 @@ impl Outbox {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buf.borrow().is_empty()
+        self.queued() == 0
     }
 
-    /// Writes queued frames until the outbox is closed and empty, or the peer goes away.
-    pub async fn write_loop<W: tokio::io::AsyncWrite + Unpin>(&self, mut out: W) {
-        use tokio::io::AsyncWriteExt;
-        let mut spare: Vec<u8> = Vec::with_capacity(16 * 1024);
+    /// Writes whatever the socket would not take at once, waiting for it to drain; ends when
+    /// the outbox is closed and empty, or the peer goes away.
+    pub async fn write_loop(&self) {
         loop {
-            let dropped = self.pending_overflow.replace(0);
-            if dropped > 0 {
-                self.push_event(&Event::Overflow { dropped });
+            if self.dead.get() {
+                break;
             }
-            if self.buf.borrow().is_empty() {
+            if self.queued() == 0 && self.pending_overflow.get() == 0 {
                 if self.closing.get() {
                     break;
                 }
                 self.wake.notified().await;
                 continue;
             }
-            // Swap rather than copy: while this batch is written, new frames gather in the
-            // other buffer and go out together in the next write.
-            std::mem::swap(&mut *self.buf.borrow_mut(), &mut spare);
-            if out.write_all(&spare).await.is_err() {
-                self.dead.set(true);
-                self.buf.borrow_mut().clear();
-                break;
+            if self.write_now() {
+                continue;
             }
-            spare.clear();
-            if spare.capacity() > 4 * self.capacity.max(1 << 16) {
-                spare = Vec::with_capacity(16 * 1024); // give memory back after a burst
+            if self.stream.writable().await.is_err() {
+                self.dead.set(true);
             }
         }
-        let _ = out.shutdown().await;
+        if self.closing.get() {
+            // Other parts of the engine may still hold this outbox for a moment; the peer
+            // should see the end of the stream now, not when the last reference goes.
+            use std::os::fd::AsRawFd;
+            // SAFETY: shutdown on a socket we own; it does not close the descriptor.
+            unsafe { libc::shutdown(self.stream.as_raw_fd(), libc::SHUT_RDWR) };
+        }
         self.dead.set(true);
+    }
+}
+
+/// Writes out every outbox that got frames; hands what does not fit to its writer task.
+pub fn flush_dirty(list: &DirtyList) {
+    let dirty: Vec<Rc<Outbox>> = std::mem::take(&mut *list.borrow_mut());
+    for outbox in dirty {
+        outbox.dirty.set(false);
+        if !outbox.write_now() {
+            outbox.wake.notify_one();
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! Each connection has a reader (this module) and a writer ([`Outbox::write_loop`]). All tasks
 //! share one thread, so the engine state is a plain `RefCell` borrowed only between awaits.
 
-use super::outbox::Outbox;
+use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::state::{Attachment, Engine};
 use crate::core::clock::monotonic_ns;
 use crate::core::error::ErrorKind;
@@ -15,7 +15,6 @@ use crate::core::protocol::{
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Notify;
 
@@ -45,6 +44,8 @@ pub struct Server {
     pub paths: Paths,
     pub limits: Limits,
     pub shutdown: Rc<Notify>,
+    /// Outboxes with frames to write at the end of the current round.
+    pub dirty: DirtyList,
     next_conn: std::cell::Cell<u64>,
 }
 
@@ -55,6 +56,7 @@ impl Server {
             paths,
             limits,
             shutdown: Rc::new(Notify::new()),
+            dirty: DirtyList::default(),
             next_conn: std::cell::Cell::new(1),
         })
     }
@@ -99,11 +101,16 @@ impl Server {
     }
 
     async fn serve(self: Rc<Self>, conn_id: u64, stream: UnixStream) {
-        let (mut rd, wr) = stream.into_split();
-        let outbox = Rc::new(Outbox::new(conn_id, self.limits.receiver_queue_bytes));
+        let stream = Rc::new(stream);
+        let outbox = Outbox::new(
+            conn_id,
+            stream.clone(),
+            self.limits.receiver_queue_bytes,
+            self.dirty.clone(),
+        );
         let writer = {
             let outbox = outbox.clone();
-            tokio::task::spawn_local(async move { outbox.write_loop(wr).await })
+            tokio::task::spawn_local(async move { outbox.write_loop().await })
         };
         let mut conn = Connection {
             id: conn_id,
@@ -114,29 +121,18 @@ impl Server {
         };
         let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
         let mut start = 0usize;
+        let hello_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         'read: loop {
             if buf.capacity() - buf.len() < 16 * 1024 {
                 buf.reserve(64 * 1024);
             }
-            let n = if conn.greeted {
-                match rd.read_buf(&mut buf).await {
-                    Ok(n) => n,
-                    Err(_) => 0,
-                }
-            } else {
-                // A client has a few seconds to say hello; silence costs it the connection.
-                match tokio::time::timeout(Duration::from_secs(10), rd.read_buf(&mut buf)).await {
-                    Ok(Ok(n)) => n,
-                    _ => 0,
-                }
-            };
-            if n == 0 {
-                break;
+            match read_some(&stream, &mut buf, (!conn.greeted).then_some(hello_deadline)).await {
+                Some(n) if n > 0 => {}
+                _ => break, // end of stream, error, or no hello in time
             }
             while buf.len() - start >= HEADER_BYTES {
-                let header_bytes: &[u8; HEADER_BYTES] = buf[start..start + HEADER_BYTES]
-                    .try_into()
-                    .expect("length checked");
+                let header_bytes: &[u8; HEADER_BYTES] =
+                    buf[start..start + HEADER_BYTES].try_into().expect("length checked");
                 let header = match protocol::parse_header(header_bytes) {
                     Ok(h) => h,
                     Err(e) => {
@@ -157,6 +153,8 @@ impl Server {
                 }
                 start = end;
             }
+            // Everything this read brought in goes out now: one write per receiver.
+            flush_dirty(&self.dirty);
             if start == buf.len() {
                 buf.clear();
                 start = 0;
@@ -172,6 +170,7 @@ impl Server {
             }
             engine.connections.remove(&conn_id);
         }
+        flush_dirty(&self.dirty);
         outbox.close();
         let _ = writer.await;
     }
@@ -377,6 +376,7 @@ impl Server {
                         }
                     }
                     self.deliver_due();
+                    flush_dirty(&self.dirty);
                 }
             }
         }
@@ -419,4 +419,25 @@ struct Connection {
     greeted: bool,
     /// Reused for stamping, so routing allocates nothing per batch.
     scratch: Vec<u8>,
+}
+
+/// Reads what is available into `buf` (after its current end); `None` on error or when the
+/// deadline passes first.
+async fn read_some(
+    stream: &UnixStream,
+    buf: &mut Vec<u8>,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<usize> {
+    loop {
+        let ready = match deadline {
+            Some(d) => tokio::time::timeout_at(d, stream.readable()).await.ok()?,
+            None => stream.readable().await,
+        };
+        ready.ok()?;
+        match stream.try_read_buf(buf) {
+            Ok(n) => return Some(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return None,
+        }
+    }
 }

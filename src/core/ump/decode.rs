@@ -267,9 +267,9 @@ fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
 }
 
-/// Bit `bit` of `value` as a bool.
-fn bit(value: impl Into<u32>, bit: u32) -> bool {
-    (value.into() >> bit) & 1 == 1
+/// Bit `index` of `value` (0 = least significant) as a bool.
+fn bit(value: impl Into<u32>, index: u32) -> bool {
+    (value.into() >> index) & 1 == 1
 }
 
 /// "C4 (60)", and the "note" / "note_name" fields.
@@ -303,11 +303,12 @@ fn with_bend(out: Out, value: u32, centre: u32) -> (Out, String) {
     )
 }
 
-/// A 32-bit MIDI 2.0 controller value with its percentage of full scale.
-fn with_value32(out: Out, value: u32) -> (Out, String) {
+/// A 32-bit MIDI 2.0 value (controller, pressure) under `key`, with its percentage of full
+/// scale in the text: "value 2147483648 (50.0%)".
+fn with_value32(out: Out, key: &str, value: u32) -> (Out, String) {
     (
-        out.field("value", value),
-        format!("value {value} ({})", percent(value, u32::MAX)),
+        out.field(key, value),
+        format!("{key} {value} ({})", percent(value, u32::MAX)),
     )
 }
 
@@ -508,7 +509,7 @@ fn midi2_channel_voice(w: &Words) -> Decoded {
                 "Assignable"
             };
             let (out, note) = with_note(cv(&format!("{kind} Per-Note Controller")), b2);
-            let (out, value) = with_value32(out.field("controller", b3), data);
+            let (out, value) = with_value32(out.field("controller", b3), "value", data);
             out.text(format!("note {note} controller {b3} {value}"))
         }
         0x2..=0x5 => controller_message(w, cv, status),
@@ -537,14 +538,12 @@ fn midi2_channel_voice(w: &Words) -> Decoded {
         }
         0xA => {
             let (out, note) = with_note(cv("Poly Pressure"), b2);
-            out.field("pressure", data).text(format!(
-                "note {note} pressure {data} ({})",
-                percent(data, u32::MAX)
-            ))
+            let (out, pressure) = with_value32(out, "pressure", data);
+            out.text(format!("note {note} {pressure}"))
         }
         0xB => {
             let (out, controller) = with_controller(cv("Control Change"), b2);
-            let (out, value) = with_value32(out, data);
+            let (out, value) = with_value32(out, "value", data);
             out.text(format!("{controller} {value}"))
         }
         0xC => {
@@ -562,9 +561,10 @@ fn midi2_channel_voice(w: &Words) -> Decoded {
                     .text(format!("program {program}"))
             }
         }
-        0xD => cv("Channel Pressure")
-            .field("pressure", data)
-            .text(format!("pressure {data} ({})", percent(data, u32::MAX))),
+        0xD => {
+            let (out, pressure) = with_value32(cv("Channel Pressure"), "pressure", data);
+            out.text(pressure)
+        }
         0xE => {
             let (out, text) = with_bend(cv("Pitch Bend"), data, 0x8000_0000);
             out.text(text)
@@ -627,7 +627,7 @@ fn controller_message(w: &Words, cv: impl Fn(&str) -> Out, status: u8) -> Decode
         out.field("value", delta)
             .text(format!("{text} increment {delta:+}"))
     } else {
-        let (out, value) = with_value32(out, data);
+        let (out, value) = with_value32(out, "value", data);
         out.text(format!("{text} {value}"))
     }
 }
@@ -928,19 +928,24 @@ fn ump_stream(w: &Words) -> Decoded {
     let form = (w.byte(0) >> 2) & 0x3;
     let status = (u16::from(w.byte(0) & 0x3) << 8) | u16::from(w.byte(1));
     let out = |label: &str| Out::new(label).field("status", status);
-    // The three text messages differ only in where their text starts.
-    let named = |label: &str, out: Out, start: usize| {
+    // The three text messages differ only in where their text starts (and a text prefix).
+    let named = |key: &str, out: Out, start: usize, prefix: String| {
         let text = packet_text(&w.bytes(start, 16));
         out.field("form", form_name(form).to_lowercase())
-            .field(label, text.as_str())
-            .text(with_form(quoted(&text), form))
+            .field(key, text.as_str())
+            .text(with_form(format!("{prefix}{}", quoted(&text)), form))
     };
     match status {
         0x00 => endpoint_discovery(out("Endpoint Discovery"), w),
         0x01 => endpoint_info(out("Endpoint Info"), w),
         0x02 => device_identity(out("Device Identity"), w),
-        0x03 => named("name", out("Endpoint Name"), 2),
-        0x04 => named("product_instance_id", out("Product Instance Id"), 2),
+        0x03 => named("name", out("Endpoint Name"), 2, String::new()),
+        0x04 => named(
+            "product_instance_id",
+            out("Product Instance Id"),
+            2,
+            String::new(),
+        ),
         0x05 | 0x06 => {
             let label = if status == 0x05 {
                 "Stream Configuration Request"
@@ -983,15 +988,8 @@ fn ump_stream(w: &Words) -> Decoded {
         0x11 => function_block_info(out("Function Block Info"), w),
         0x12 => {
             let block = w.byte(2);
-            let decoded = named(
-                "name",
-                out("Function Block Name").field("function_block", block),
-                3,
-            );
-            Decoded {
-                text: format!("function block {block} {}", decoded.text),
-                ..decoded
-            }
+            let out = out("Function Block Name").field("function_block", block);
+            named("name", out, 3, format!("function block {block} "))
         }
         0x20 => out("Start of Clip").text(""),
         0x21 => out("End of Clip").text(""),
