@@ -1,5 +1,5 @@
 //! A rough micro-benchmark of UMP framing and decoding, with no harness so it runs on stable:
-//! `cargo run --release --example ump_bench`.
+//! `cargo bench --bench ump`.
 //!
 //! Framing is on the engine's hot path (every forwarded message), decoding only on the
 //! monitor's and the dashboard's; the numbers tell whether either could ever matter.
