@@ -6,13 +6,28 @@ use std::path::PathBuf;
 
 pub const AFTER_HELP: &str = "\
 Files:
-  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together
-  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (persistent pairs)
+  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together in DIR
+  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (the persistent pairs)
   Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock, else /tmp/midi-$UID/engine.sock
+  Engine log      engine.log, beside the socket
+
+Environment:
+  MIDI_NO_AUTOSTART=1   never start an engine; fail with exit code 3 instead
+  NO_COLOR              no colour, unless --color always
 
 Exit codes:
   0 success   1 failure   2 usage or validation error   3 engine unreachable
   4 not found   5 conflict (name, unique identifier or association id in use)";
+
+const QUICK_START: &str = "\
+Quick start:
+  midi loopback create --root-name \"My Loopback\"   # endpoints \"My Loopback (A)\" and \"… (B)\"
+  midi endpoint monitor \"My Loopback (B)\"          # in one terminal: watch what arrives at B
+  midi endpoint send-message \"My Loopback (A)\" 0x20903C64   # in another: a note on, out of A
+  midi loopback wizard                             # or create a pair step by step
+  midi dashboard                                   # every pair and its traffic, live
+
+Each command has its own examples: midi loopback create --help, or man midi-loopback-create.";
 
 const CREATE_EXAMPLES: &str = "\
 Examples:
@@ -21,6 +36,7 @@ Examples:
   midi loopback create --root-name \"My Loopback\" --association-id 7af38a08-0f4b-43ad-b218-1757496f0034
   midi loopback create --root-name \"My Loopback\" --unique-identifier abc12345
   midi loopback create -r \"Studio Link\" --persistent --json
+  midi loopback create        # with no names, on a terminal: the wizard asks for them
 
 Rules: names are trimmed, 1 to 98 UTF-8 bytes, no control characters, unique ignoring case;
 the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
@@ -35,8 +51,9 @@ the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
     name = "midi",
     version,
     propagate_version = true,
-    after_help = AFTER_HELP,
-    max_term_width = 100
+    after_help = format!("{QUICK_START}\n\n{AFTER_HELP}"),
+    max_term_width = 100,
+    mut_subcommands = with_reference
 )]
 pub struct Cli {
     /// Keep config, socket, lock and log in DIR (overrides MIDI_HOME)
@@ -51,6 +68,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Every command's `--help` ends with where files live and the exit codes, after its own
+/// examples; `-h` stays short. The manual pages get the same text.
+fn with_reference(cmd: clap::Command) -> clap::Command {
+    let long = match cmd.get_after_help() {
+        Some(examples) => format!("{examples}\n\n{AFTER_HELP}"),
+        None => AFTER_HELP.to_string(),
+    };
+    cmd.after_long_help(long).mut_subcommands(with_reference)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -61,25 +88,48 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create, list, change and remove loopback pairs
-    #[command(subcommand, visible_alias = "midi2-loopback")]
+    #[command(
+        subcommand,
+        visible_alias = "midi2-loopback",
+        after_help = "Examples:\n  midi loopback create --root-name \"My Loopback\"\n  midi loopback list\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback wizard"
+    )]
     Loopback(LoopbackCommand),
     /// List endpoints, send messages to them and monitor what arrives
-    #[command(subcommand, visible_alias = "ep")]
+    #[command(
+        subcommand,
+        visible_alias = "ep",
+        after_help = "Examples:\n  midi endpoint list\n  midi endpoint monitor \"My Loopback (B)\"\n  midi endpoint send-message \"My Loopback (A)\" 0x20903C64\n  midi endpoint send-message-file \"My Loopback (A)\" notes.txt"
+    )]
     Endpoint(EndpointCommand),
     /// List things the engine knows (`midi enumerate endpoints`)
-    #[command(subcommand, visible_aliases = ["enum"])]
+    #[command(
+        subcommand,
+        visible_aliases = ["enum"],
+        after_help = "Examples:\n  midi enumerate endpoints\n  midi enumerate endpoints --json"
+    )]
     Enumerate(EnumerateCommand),
     /// Manage the background engine that owns the pairs
-    #[command(subcommand, visible_alias = "svc")]
+    #[command(
+        subcommand,
+        visible_alias = "svc",
+        after_help = "Commands start the engine by themselves when they need it; these manage it by hand.\n\nExamples:\n  midi service status\n  midi service ping --count 100\n  midi service restart\n  midi service stop"
+    )]
     Service(ServiceCommand),
     /// Full-screen live view: pairs, per-direction traffic meters, monitor, editing
-    #[command(visible_aliases = ["tui", "top"])]
+    #[command(
+        visible_aliases = ["tui", "top"],
+        after_help = "Inside: ? shows the keys; q or Esc quits.\n\nExamples:\n  midi dashboard\n  midi top --refresh-ms 100"
+    )]
     Dashboard(DashboardArgs),
     /// Measure the engine's latency and throughput against a bare relay baseline
+    #[command(after_help = "Examples:\n  midi bench --quick\n  midi bench --json > bench.json")]
     Bench(BenchArgs),
     /// Print a shell completion script
     #[command(
-        after_help = "Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/midi\n  midi completions zsh > \"${fpath[1]}/_midi\"\n  midi completions fish > ~/.config/fish/completions/midi.fish"
+        after_help = "The script asks `midi` (on PATH) for the candidates at each Tab, so it completes \
+commands, flags and values of the installed version, and the association ids and endpoints of \
+the running engine (it never starts one). Regenerate it after upgrading midi.\n\n\
+Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/midi\n  midi completions zsh > \"${fpath[1]}/_midi\"    # then: autoload -U compinit && compinit\n  midi completions fish > ~/.config/fish/completions/midi.fish\n  source <(midi completions bash)                    # just this shell"
     )]
     Completions {
         /// The shell to complete for
@@ -116,12 +166,18 @@ pub struct BenchArgs {
     /// Print the figures as one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Internal: run the baseline relay on this socket (the bench starts it itself)
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub relay_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum EnumerateCommand {
     /// Every endpoint of every pair
-    #[command(visible_aliases = ["midi-services-endpoints", "ep"])]
+    #[command(
+        visible_aliases = ["midi-services-endpoints", "ep"],
+        after_help = "Examples:\n  midi enumerate endpoints\n  midi enumerate endpoints --json | jq -r '.[].name'"
+    )]
     Endpoints(JsonFlag),
 }
 
@@ -175,7 +231,7 @@ Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT")]
+    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: String,
     /// The message: 1 to 4 32-bit words
     #[arg(value_name = "WORD", num_args = 0..=4)]
@@ -212,7 +268,7 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct SendFileArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT")]
+    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: String,
     /// The text file: one UMP per line, words separated by spaces, commas, | or tabs
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -237,7 +293,7 @@ pub struct SendFileArgs {
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// The endpoint to watch: its id or exact name (ignoring case); a picker asks when left out
-    #[arg(value_name = "ENDPOINT")]
+    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: Option<String>,
     /// Stop after the first message
     #[arg(short = 's', long)]
@@ -295,6 +351,14 @@ pub enum LoopbackCommand {
     )]
     Unmute(PairRef),
     /// A guided flow that creates a pair, explaining each step
+    #[command(
+        after_help = "Asks quick (one root name) or advanced (both names, the association id, the unique \
+identifier, a description), whether to keep the pair across engine restarts, then shows a summary \
+and the equivalent `midi loopback create` command to confirm. Every answer is checked with the \
+same rules as `create`; a refused answer is explained and asked again. Esc or Ctrl-C cancels: \
+nothing is created and the exit code is 1. It needs a terminal; in scripts use `midi loopback \
+create --root-name NAME`.\n\nExamples:\n  midi loopback wizard\n  midi loopback create           # with no names, on a terminal, the same"
+    )]
     Wizard,
 }
 
@@ -317,11 +381,11 @@ pub struct CreateArgs {
     #[arg(short = 'b', long, value_name = "NAME", requires = "name_a")]
     pub name_b: Option<String>,
     /// GUID that identifies the pair, with or without braces [default: a new random GUID]
-    #[arg(short = 'i', long, value_name = "GUID")]
+    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_new_association_id))]
     pub association_id: Option<String>,
     /// Serial number of the pair; characters other than ASCII letters and digits are stripped
     /// [default: the association id's 32 hex digits]
-    #[arg(short = 'u', long, value_name = "ID")]
+    #[arg(short = 'u', long, value_name = "ID", allow_hyphen_values = true)]
     pub unique_identifier: Option<String>,
     /// Description of both endpoints (at most 500 characters)
     #[arg(long, value_name = "TEXT")]
@@ -337,7 +401,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct PairRef {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID")]
+    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_association_id))]
     pub association_id: String,
     /// Print the pair as JSON
     #[arg(long)]
@@ -347,7 +411,7 @@ pub struct PairRef {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID")]
+    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_association_id))]
     pub association_id: String,
     /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
     #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]
@@ -375,16 +439,25 @@ pub struct UpdateArgs {
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {
     /// Run the engine in the foreground (logs to stderr and the log file)
+    #[command(
+        after_help = "Other commands start the engine in the background by themselves; run it in the \
+foreground to watch its log, under a service manager, or in a container.\n\nExamples:\n  midi service run\n  MIDI_HOME=/tmp/midi-test midi service run"
+    )]
     Run {
         /// Started by a client: log to the file only
         #[arg(long, hide = true)]
         background: bool,
     },
     /// Start the engine in the background (does nothing if it runs)
+    #[command(after_help = "Example:\n  midi service start && midi service status")]
     Start,
     /// Stop the engine gracefully: transient pairs end, persistent ones stay stored
+    #[command(after_help = "Example:\n  midi service stop")]
     Stop,
     /// Stop the engine, then start it again
+    #[command(
+        after_help = "Persistent pairs come back from the configuration file; transient ones end.\n\nExample:\n  midi service restart"
+    )]
     Restart,
     /// Show whether the engine runs, and its pairs, clients and traffic
     #[command(

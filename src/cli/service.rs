@@ -16,7 +16,7 @@ pub fn run_engine(home: Option<&Path>, background: bool) -> anyhow::Result<i32> 
     engine::init_logging(&paths, !background);
     if let Err(e) = engine::run(&paths, engine::Limits::default()) {
         // Logged so that a client that started us in the background can tell the user why.
-        tracing::error!("{e}");
+        engine::log_to_file(&paths, &e.to_string());
         if background {
             return Ok(1);
         }

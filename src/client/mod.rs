@@ -47,7 +47,7 @@ pub enum ClientError {
         "no engine is running at {socket} and autostart is off (MIDI_NO_AUTOSTART=1); start one with `midi service start`"
     )]
     NotRunning { socket: PathBuf },
-    #[error("the engine could not be started: {reason} (log: {log})")]
+    #[error("the engine could not be started: {reason}")]
     StartFailed { reason: String, log: PathBuf },
     #[error("{message}")]
     Engine { kind: ErrorKind, message: String },

@@ -40,6 +40,14 @@ pub enum PathError {
     #[error("refusing to use {path}: it is owned by uid {owner}, not by you (uid {me})")]
     ForeignOwner { path: PathBuf, owner: u32, me: u32 },
     #[error(
+        "the socket path {path} is too long for a Unix socket ({len} bytes, the limit is {max}); use a shorter MIDI_HOME"
+    )]
+    SocketPathTooLong {
+        path: PathBuf,
+        len: usize,
+        max: usize,
+    },
+    #[error(
         "refusing to use {path}: its mode is {mode:04o}, so other users can reach it; run `chmod 700 {path}`"
     )]
     TooOpen { path: PathBuf, mode: u32 },
@@ -58,7 +66,7 @@ impl Paths {
             })
             .map(absolute);
         if let Some(home) = home {
-            return Ok(Paths::in_dir(home.clone(), Some(home.clone()), home));
+            return Paths::in_dir(home.clone(), Some(home.clone()), home).checked();
         }
         let config_dir = match std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
             Some(dir) if dir.is_absolute() => dir.join("midi"),
@@ -70,7 +78,21 @@ impl Paths {
             Some(dir) if dir.is_absolute() => dir.join("midi"),
             _ => std::env::temp_dir().join(format!("midi-{}", current_uid())),
         };
-        Ok(Paths::in_dir(runtime_dir, None, config_dir))
+        Paths::in_dir(runtime_dir, None, config_dir).checked()
+    }
+
+    /// Refuses a socket path longer than `sockaddr_un` can hold (108 bytes with the NUL).
+    fn checked(self) -> Result<Paths, PathError> {
+        const MAX: usize = 107;
+        let len = self.socket.as_os_str().len();
+        if len > MAX {
+            return Err(PathError::SocketPathTooLong {
+                path: self.socket,
+                len,
+                max: MAX,
+            });
+        }
+        Ok(self)
     }
 
     fn in_dir(runtime_dir: PathBuf, home: Option<PathBuf>, config_dir: PathBuf) -> Paths {

@@ -20,7 +20,7 @@ pub const SUFFIX_B: &str = " (B)";
 /// A value that breaks one of the rules. Each message names the value and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RuleError {
-    #[error("{field} is empty; give a name of 1 to {MAX_NAME_BYTES} bytes")]
+    #[error("{field} is empty; give a name of 1 to {limit} bytes", limit = name_limit(field))]
     EmptyName { field: &'static str },
     #[error(
         "{field} {value:?} contains a control character (U+{code:04X}); use printable characters only"
@@ -71,6 +71,15 @@ pub enum RuleError {
         "both endpoint names are needed: give --root-name NAME, or --name-a NAME and --name-b NAME together"
     )]
     MissingNames,
+}
+
+/// The byte limit of a name field: a root name leaves room for the " (A)" suffix.
+fn name_limit(field: &str) -> usize {
+    if field == "root name" {
+        MAX_NAME_BYTES - SUFFIX_A.len()
+    } else {
+        MAX_NAME_BYTES
+    }
 }
 
 /// Validates one endpoint name: trimmed, non-empty, no control characters, at most 98 bytes.

@@ -203,6 +203,19 @@ fn remove_stale_socket(paths: &Paths) -> Result<(), EngineError> {
     }
 }
 
+/// Appends one line to the engine's log without going through tracing (whose stderr copy
+/// would repeat what `main` prints when the engine runs in the foreground).
+pub fn log_to_file(paths: &Paths, line: &str) {
+    if let Ok(mut f) = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&paths.log)
+    {
+        let _ = writeln!(f, "ERROR {line}");
+    }
+}
+
 /// Sends the engine's log to its file (0600), and to stderr when it runs in the foreground.
 pub fn init_logging(paths: &Paths, to_stderr: bool) {
     use tracing_subscriber::prelude::*;
@@ -222,9 +235,14 @@ pub fn init_logging(paths: &Paths, to_stderr: bool) {
         .map(|f| {
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
+                .with_target(false)
                 .with_writer(std::sync::Mutex::new(f))
         });
-    let stderr = to_stderr.then(|| tracing_subscriber::fmt::layer().with_writer(io::stderr));
+    let stderr = to_stderr.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_writer(io::stderr)
+    });
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(file)

@@ -34,7 +34,12 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn new(conn_id: u64, stream: Rc<UnixStream>, capacity: usize, dirty_list: DirtyList) -> Rc<Outbox> {
+    pub fn new(
+        conn_id: u64,
+        stream: Rc<UnixStream>,
+        capacity: usize,
+        dirty_list: DirtyList,
+    ) -> Rc<Outbox> {
         Rc::new_cyclic(|me| Outbox {
             conn_id,
             me: me.clone(),
@@ -75,13 +80,20 @@ impl Outbox {
 
     /// Queues a data frame whose payload is `prefix` then `body`, unless the queue is full;
     /// then the frame's `messages` are counted as dropped for this receiver and `false` returned.
-    pub fn try_push_data(&self, kind: FrameKind, prefix: &[u8], body: &[u8], messages: u64) -> bool {
+    pub fn try_push_data(
+        &self,
+        kind: FrameKind,
+        prefix: &[u8],
+        body: &[u8],
+        messages: u64,
+    ) -> bool {
         if self.dead.get() {
             return false;
         }
         let frame_len = protocol::HEADER_BYTES + prefix.len() + body.len();
         if self.queued() + frame_len > self.capacity {
-            self.pending_overflow.set(self.pending_overflow.get() + messages);
+            self.pending_overflow
+                .set(self.pending_overflow.get() + messages);
             self.mark_dirty();
             return false;
         }
@@ -99,7 +111,11 @@ impl Outbox {
         let dropped = self.pending_overflow.replace(0);
         if dropped > 0 {
             // Told after the frames that did fit, so the receiver sees where the gap is.
-            protocol::put_json(&mut self.buf.borrow_mut(), FrameKind::Event, &Event::Overflow { dropped });
+            protocol::put_json(
+                &mut self.buf.borrow_mut(),
+                FrameKind::Event,
+                &Event::Overflow { dropped },
+            );
         }
         loop {
             let mut buf = self.buf.borrow_mut();

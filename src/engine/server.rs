@@ -131,8 +131,9 @@ impl Server {
                 _ => break, // end of stream, error, or no hello in time
             }
             while buf.len() - start >= HEADER_BYTES {
-                let header_bytes: &[u8; HEADER_BYTES] =
-                    buf[start..start + HEADER_BYTES].try_into().expect("length checked");
+                let header_bytes: &[u8; HEADER_BYTES] = buf[start..start + HEADER_BYTES]
+                    .try_into()
+                    .expect("length checked");
                 let header = match protocol::parse_header(header_bytes) {
                     Ok(h) => h,
                     Err(e) => {
