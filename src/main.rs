@@ -1,9 +1,12 @@
 //! `midi`: parse the command line, run the face it asks for, map errors to exit codes.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use midi_loopback::cli::{self, args::Cli, output::print_error};
 
 fn main() {
+    // Shell completion calls back into `midi` with COMPLETE=<shell> set (the scripts from
+    // `midi completions`): answer and exit here, before anything else runs or prints.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = Cli::parse();
     let code = match cli::run(cli) {
         Ok(code) => code,

@@ -1,19 +1,339 @@
 //! The binary documents itself: completion scripts and manual pages come from the same clap
 //! definitions as `--help`, so they cannot drift from the real flags.
+//!
+//! Completion is dynamic. `midi completions SHELL` prints a small registration script that
+//! calls back into `midi` (found on `PATH`) with `COMPLETE=SHELL` set each time Tab is pressed;
+//! `main` answers those calls with clap_complete's `CompleteEnv` before parsing anything. So
+//! subcommands, flags and enum values always match the installed binary, and the completers
+//! below add what only the running engine knows: association ids and endpoint names and ids.
+//! They connect with [`Client::connect_running`], so pressing Tab never starts an engine.
+//!
+//! The scripts for all five shells are committed in `completions/` and the pages in `man/`;
+//! `tests/docs.rs` fails when either is stale.
 
 use super::args::Cli;
+use crate::client::{Client, ClientOptions};
+use crate::core::ids::AssociationId;
+use crate::core::model::PairInfo;
 use clap::CommandFactory;
-use std::path::Path;
+use clap_complete::engine::CompletionCandidate;
+use clap_complete::env::Shells;
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The name the scripts complete for, and the program they call back into.
+const BIN: &str = "midi";
+/// The variable `CompleteEnv` in `main` listens on (clap_complete's default).
+const COMPLETE_VAR: &str = "COMPLETE";
 
 /// `midi completions SHELL`: the completion script on stdout.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
-    clap_complete::generate(shell, &mut Cli::command(), "midi", &mut std::io::stdout());
+    std::io::stdout().write_all(completion_script(shell)?.as_bytes())?;
     Ok(0)
 }
+
+/// The registration script for one shell: the same text `COMPLETE=SHELL midi` prints, except
+/// that it calls `midi` by name rather than by the path it was generated from, so the file in
+/// `completions/` is the same on every machine.
+pub fn completion_script(shell: clap_complete::Shell) -> anyhow::Result<String> {
+    let name = shell.to_string();
+    let shells = Shells::builtins();
+    let completer = shells
+        .completer(&name)
+        .ok_or_else(|| anyhow::anyhow!("no dynamic completion for {name}"))?;
+    let mut script = Vec::new();
+    completer.write_registration(COMPLETE_VAR, BIN, BIN, BIN, &mut script)?;
+    let mut script = String::from_utf8(script)?;
+    if shell == clap_complete::Shell::Bash {
+        // clap's bash function inserts candidates as they are, so `Studio (A)` would land on
+        // the line unquoted. Asking readline to treat them like file names makes it quote
+        // them, both in a bare word (`Studio\ \(A\)`) and after an opening quote.
+        const END_OF_FUNCTION: &str = "\n    fi\n}\n";
+        anyhow::ensure!(
+            script.contains(END_OF_FUNCTION),
+            "clap_complete's bash script changed shape; update completion_script"
+        );
+        script = script.replacen(END_OF_FUNCTION, BASH_QUOTING, 1);
+    }
+    if shell == clap_complete::Shell::Zsh {
+        // Installed as `_midi` on `fpath`, zsh autoloads the file as the completion function
+        // itself: the first Tab only runs the definitions above. Completing right away, as
+        // clap's static zsh scripts do, makes the first Tab work too. Sourced, it does nothing.
+        script.push_str(
+            "\nif [ \"$funcstack[1]\" = \"_midi\" ]; then\n    _clap_dynamic_completer_midi \"$@\"\nfi\n",
+        );
+    }
+    Ok(script)
+}
+
+/// Appended to clap's bash completion function (replacing its last `fi` and `}`).
+const BASH_QUOTING: &str = r#"
+    fi
+    local candidate
+    for candidate in "${COMPREPLY[@]}"; do
+        if [[ $candidate == *[^[:alnum:]_./:=@%+,-]* ]]; then
+            compopt -o filenames 2> /dev/null
+            break
+        fi
+    done
+}
+"#;
 
 /// `midi man --out-dir DIR`: one page per command (`midi.1`, `midi-loopback-create.1`, …).
 pub fn man(out_dir: &Path) -> anyhow::Result<i32> {
     std::fs::create_dir_all(out_dir)?;
-    clap_mangen::generate_to(Cli::command(), out_dir)?;
+    let mut root = Cli::command().disable_help_subcommand(true);
+    root.build();
+    write_pages(&root, out_dir)?;
     Ok(0)
+}
+
+/// Writes the page of `cmd` and of each visible subcommand, as `clap_mangen::generate_to`
+/// does, but with the help text after the options laid out as sections of their own.
+fn write_pages(cmd: &clap::Command, out_dir: &Path) -> anyhow::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, out_dir)?;
+    }
+    let man = clap_mangen::Man::new(cmd.clone())
+        .source(format!("midi {}", env!("CARGO_PKG_VERSION")))
+        .manual("midi manual");
+    let help = cmd
+        .get_after_long_help()
+        .or(cmd.get_after_help())
+        .map(|h| h.to_string())
+        .unwrap_or_default();
+    let (notes, sections) = help_sections(&help);
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    page.extend(notes.as_bytes());
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(&mut page)?;
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(&mut page)?;
+    }
+    page.extend(sections.as_bytes());
+    man.render_version_section(&mut page)?;
+    std::fs::write(out_dir.join(man.get_filename()), page)?;
+    Ok(())
+}
+
+/// The help text that follows the options (examples, files, exit codes), as roff: prose that
+/// comes before the first heading continues the description; a block whose first line is a
+/// heading (`Examples:`) becomes a section printed line for line, so commands stay copyable;
+/// prose after it is a paragraph of that section.
+fn help_sections(help: &str) -> (String, String) {
+    use clap_mangen::roff::{Roff, roman};
+    let (mut notes, mut sections) = (Roff::new(), Roff::new());
+    let mut in_section = false;
+    for block in help.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let mut lines = block.lines();
+        let first = lines.next().unwrap_or_default();
+        let heading = first.strip_suffix(':').filter(|h| !h.starts_with(' ') && !h.contains(':'));
+        match heading {
+            Some(heading) => {
+                sections.control("SH", [heading.to_uppercase().as_str()]);
+                sections.control("nf", []);
+                for line in lines {
+                    sections.text([roman(line.strip_prefix("  ").unwrap_or(line))]);
+                }
+                sections.control("fi", []);
+                in_section = true;
+            }
+            None => {
+                let roff = if in_section { &mut sections } else { &mut notes };
+                roff.control("PP", []);
+                roff.text([roman(block.split_whitespace().collect::<Vec<_>>().join(" "))]);
+            }
+        }
+    }
+    let render = |roff: Roff| if roff == Roff::new() { String::new() } else { roff.render() };
+    (render(notes), render(sections))
+}
+
+// ---- Completers for values only the engine knows ----
+
+/// `-i/--association-id` of remove, update, mute and unmute: the ids of the pairs that exist,
+/// each described by its endpoint names.
+pub(super) fn complete_association_id(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    running_pairs()
+        .iter()
+        .filter(|p| starts_with_ignoring_case(&p.association_id.to_string(), &current))
+        .map(|p| {
+            CompletionCandidate::new(p.association_id.to_string()).help(Some(
+                format!("{} / {}", p.endpoint_a.name, p.endpoint_b.name).into(),
+            ))
+        })
+        .collect()
+}
+
+/// `-i/--association-id` of create: a new pair needs an id no pair has, so the useful
+/// completion is a fresh random GUID (an existing one would only be refused as a conflict).
+pub(super) fn complete_new_association_id(current: &OsStr) -> Vec<CompletionCandidate> {
+    if !current.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        CompletionCandidate::new(AssociationId::new_random().to_string())
+            .help(Some("a new random GUID".into())),
+    ]
+}
+
+/// ENDPOINT of send-message, send-message-file and monitor: every endpoint's id and name.
+pub(super) fn complete_endpoint(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let pairs = running_pairs();
+    let endpoints: Vec<_> = pairs
+        .iter()
+        .flat_map(|p| [&p.endpoint_a, &p.endpoint_b])
+        .collect();
+    // Ids first: they never need quoting. Names are offered too, since that is what people
+    // remember; the shells quote them when they contain spaces.
+    let ids = endpoints
+        .iter()
+        .map(|e| CompletionCandidate::new(e.id.as_str()).help(Some(e.name.clone().into())));
+    let names = endpoints.iter().map(|e| {
+        CompletionCandidate::new(e.name.as_str()).help(Some(e.id.as_str().to_string().into()))
+    });
+    ids.chain(names)
+        .filter(|c| starts_with_ignoring_case(&c.get_value().to_string_lossy(), &current))
+        .collect()
+}
+
+/// Ids and endpoint names compare ignoring case everywhere else, so completion does too.
+/// Bash hands over the word as typed, so `Studio\ \(B` must match `Studio (B)`.
+fn starts_with_ignoring_case(candidate: &str, typed: &str) -> bool {
+    let mut unescaped = String::with_capacity(typed.len());
+    let mut chars = typed.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => unescaped.extend(chars.next()),
+            c => unescaped.push(c),
+        }
+    }
+    candidate
+        .to_lowercase()
+        .starts_with(&unescaped.to_lowercase())
+}
+
+/// The pairs of the engine that already runs for this state root; none when it does not run
+/// or does not answer. Completion must never start an engine nor print an error mid-line.
+fn running_pairs() -> Vec<PairInfo> {
+    let home = home_from_args(std::env::args_os());
+    let Ok(mut options) = ClientOptions::from_env(home.as_deref()) else {
+        return Vec::new();
+    };
+    options.autostart = false;
+    options.client_name = format!("midi completion (pid {})", std::process::id());
+    match Client::connect_running(&options) {
+        Ok(Some(mut client)) => client.list_pairs().unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// `--home DIR` from the command line being completed (the completers only see the current
+/// word, but the whole line is in this process's arguments). The last one wins, as in clap.
+fn home_from_args(args: impl IntoIterator<Item = OsString>) -> Option<PathBuf> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let mut home = None;
+    for (i, arg) in args.iter().enumerate() {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--home" {
+            if let Some(value) = args.get(i + 1) {
+                home = Some(PathBuf::from(value));
+            }
+        } else if let Some(value) = text.strip_prefix("--home=") {
+            home = Some(PathBuf::from(value));
+        }
+    }
+    home.filter(|h| !h.as_os_str().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn home_is_read_from_the_line_being_completed() {
+        assert_eq!(
+            home_from_args(args(&[
+                "midi", "--", "midi", "--home", "/x", "loopback", "remove"
+            ])),
+            Some(PathBuf::from("/x"))
+        );
+        assert_eq!(
+            home_from_args(args(&[
+                "midi",
+                "--",
+                "midi",
+                "--home=/y",
+                "endpoint",
+                "monitor",
+                ""
+            ])),
+            Some(PathBuf::from("/y"))
+        );
+        assert_eq!(
+            home_from_args(args(&["midi", "--", "midi", "loopback"])),
+            None
+        );
+        // `--home` being typed right now has no value yet.
+        assert_eq!(
+            home_from_args(args(&["midi", "--", "midi", "--home"])),
+            None
+        );
+    }
+
+    #[test]
+    fn every_shell_has_a_script_that_calls_back_into_midi() {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+            clap_complete::Shell::Elvish,
+            clap_complete::Shell::PowerShell,
+        ] {
+            let script = completion_script(shell).unwrap();
+            assert!(script.contains("COMPLETE"), "{shell}: {script}");
+            assert!(script.contains("midi"), "{shell}: {script}");
+        }
+    }
+
+    #[test]
+    fn typed_prefixes_match_ignoring_case_and_backslash_escapes() {
+        assert!(starts_with_ignoring_case("Studio (B)", "stu"));
+        assert!(starts_with_ignoring_case("Studio (B)", r"Studio\ \(B"));
+        assert!(!starts_with_ignoring_case("Studio (B)", "Studio (A"));
+    }
+
+    #[test]
+    fn help_text_becomes_manual_sections() {
+        let (notes, sections) = help_sections(
+            "Sends things.\n\nExamples:\n  midi a --b\n  midi c\n\nRules: keep it short.\n\nExit codes:\n  0 fine",
+        );
+        assert!(notes.contains(".PP\nSends things."), "{notes}");
+        assert!(
+            sections.contains(".SH EXAMPLES\n.nf\nmidi a \\-\\-b\nmidi c\n.fi\n.PP\nRules: keep it short."),
+            "{sections}"
+        );
+        assert!(sections.contains(".SH \"EXIT CODES\"\n.nf\n0 fine\n.fi"), "{sections}");
+    }
+
+    #[test]
+    fn create_offers_a_fresh_guid_only_before_anything_is_typed() {
+        let offered = complete_new_association_id(OsStr::new(""));
+        assert_eq!(offered.len(), 1);
+        let id = offered[0].get_value().to_string_lossy();
+        assert!(crate::core::rules::parse_association_id(&id).is_ok());
+        assert!(complete_new_association_id(OsStr::new("7a")).is_empty());
+    }
 }

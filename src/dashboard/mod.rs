@@ -1,9 +1,80 @@
-//! The full-screen dashboard (SPEC §7). Being built.
+//! The full-screen dashboard (SPEC §7): `midi dashboard`, also `tui` and `top`.
+//!
+//! The rooms, from the outside in:
+//! - [`terminal`] takes the terminal over and always gives it back;
+//! - [`runner`] is the event loop, generic over the ratatui backend so tests drive it;
+//! - [`source`] is the background thread that talks to the engine (counters, commands, tap);
+//! - [`keys`] turns keys and the mouse into [`action::Action`]s;
+//! - [`app`] holds the state and changes it, without I/O; [`form`] and [`meter`] are its parts;
+//! - [`view`] draws the state (panels), with [`widgets`] (reusable pieces), [`layout`] (where
+//!   things go), [`theme`] (colour or not), [`format`] (numbers) and [`strings`] (every text).
+
+pub mod action;
+pub mod app;
+pub mod form;
+pub mod format;
+pub mod keys;
+pub mod layout;
+pub mod meter;
+pub mod runner;
+pub mod source;
+pub mod strings;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+pub mod widgets;
 
 use crate::cli::args::DashboardArgs;
 use crate::cli::{CliError, Context};
 use crate::core::ErrorKind;
+use action::{Action, Report};
+use app::App;
+use runner::{TerminalEvents, Timing};
+use std::io::IsTerminal;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use theme::Theme;
 
-pub fn run(_ctx: &Context, _args: DashboardArgs) -> anyhow::Result<i32> {
-    Err(CliError::new(ErrorKind::Failed, "`midi dashboard` is not built yet").into())
+/// Runs `midi dashboard` until the user quits; exit code 0 then.
+pub fn run(ctx: &Context, args: DashboardArgs) -> anyhow::Result<i32> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::new(ErrorKind::Invalid, strings::NOT_A_TERMINAL)
+            .hint(strings::NOT_A_TERMINAL_HINT)
+            .into());
+    }
+    let refresh = Duration::from_millis(args.refresh_ms);
+    let mut app = App::new(Instant::now());
+    // Connect (and autostart, with the usual spinner) before the screen is ours. A failure
+    // is not fatal: the dashboard shows it and keeps trying.
+    let client = match ctx.client() {
+        Ok(c) => Some(c),
+        Err(e) => {
+            runner::dispatch(
+                &mut app,
+                Action::Report(Box::new(Report::Unreachable {
+                    reason: e.to_string(),
+                })),
+            );
+            None
+        }
+    };
+    let (command_tx, command_rx) = mpsc::channel();
+    let (report_tx, report_rx) = mpsc::channel();
+    // Not joined on the way out: it ends when the command channel closes, and the process
+    // should not wait for an engine that is slow to answer.
+    let _source = source::spawn(ctx.options.clone(), client, refresh, command_rx, report_tx);
+
+    let mut terminal = terminal::enter()?;
+    let result = runner::run_app(
+        &mut terminal,
+        &mut app,
+        Theme::new(ctx.style.color),
+        &mut TerminalEvents,
+        &report_rx,
+        &command_tx,
+        Timing::new(refresh),
+    );
+    terminal::leave();
+    result?;
+    Ok(0)
 }

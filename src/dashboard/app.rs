@@ -1,0 +1,662 @@
+//! The dashboard's state and the one function that changes it, [`App::update`].
+//!
+//! Nothing here does I/O or reads a clock: time arrives in [`Action::Tick`] and in the
+//! snapshots, requests for the engine leave as [`Command`]s collected in an outbox. So every
+//! key binding and dialog path is tested by feeding actions and reading state and commands.
+
+use super::action::{Action, Command, Report, UpdatePurpose};
+use super::form::{Field, Form, Submission};
+use super::layout;
+use super::meter::PairMeters;
+use super::strings;
+use crate::core::ids::{AssociationId, Direction};
+use crate::core::model::{PairInfo, PairUpdate};
+use crate::core::protocol::{EngineStatus, TimedMessage};
+use ratatui::layout::Rect;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// The test note: MIDI 1.0 Note On, group 1, channel 1, middle C (C4), velocity 100…
+pub const TEST_NOTE_ON: u32 = 0x2090_3C64;
+/// …and its Note Off, sent this many milliseconds later.
+pub const TEST_NOTE_OFF: u32 = 0x2080_3C00;
+pub const TEST_NOTE_LENGTH_MS: u64 = 300;
+/// Messages the monitor keeps; older ones scroll away.
+pub const MONITOR_CAPACITY: usize = 1000;
+/// How long a notice stays in the footer.
+pub const NOTICE_FOR: Duration = Duration::from_secs(5);
+
+/// What the dashboard knows about the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineState {
+    /// No answer yet since the dashboard started.
+    Connecting,
+    Running(EngineStatus),
+    /// No engine answers. `was_running`: it did before, so this is a restart or a crash.
+    Lost { reason: String, was_running: bool },
+}
+
+/// One row of the pair table: the pair as last reported and its two meters.
+#[derive(Debug, Clone)]
+pub struct PairRow {
+    pub info: PairInfo,
+    pub meters: PairMeters,
+}
+
+impl PairRow {
+    pub fn meter(&self, dir: Direction) -> &super::meter::DirectionMeter {
+        &self.meters[dir.index()]
+    }
+}
+
+/// A message that crossed the watched pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorEntry {
+    /// 1 for the first message seen since the pair was selected.
+    pub index: u64,
+    pub direction: Direction,
+    pub message: TimedMessage,
+}
+
+/// The live monitor of the selected pair.
+#[derive(Debug, Clone, Default)]
+pub struct Monitor {
+    pub association_id: Option<AssociationId>,
+    pub entries: VecDeque<MonitorEntry>,
+    /// Messages seen but not kept: too fast to show, or arrived while paused.
+    pub skipped: u64,
+    pub paused: bool,
+    /// Rows scrolled back from the newest (0: the newest is at the bottom).
+    pub scroll: usize,
+    seen: u64,
+}
+
+impl Monitor {
+    fn reset(&mut self, association_id: Option<AssociationId>) {
+        *self = Monitor {
+            association_id,
+            ..Default::default()
+        };
+    }
+
+    fn push(&mut self, messages: Vec<(Direction, TimedMessage)>, skipped: u64) {
+        self.seen += skipped;
+        if self.paused {
+            self.seen += messages.len() as u64;
+            self.skipped += skipped + messages.len() as u64;
+            return;
+        }
+        self.skipped += skipped;
+        for (direction, message) in messages {
+            self.seen += 1;
+            self.entries.push_back(MonitorEntry {
+                index: self.seen,
+                direction,
+                message,
+            });
+        }
+        while self.entries.len() > MONITOR_CAPACITY {
+            self.entries.pop_front();
+        }
+    }
+}
+
+/// A dialog or overlay over the main screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Form(Box<Form>),
+    ConfirmRemove {
+        association_id: AssociationId,
+        name_a: String,
+        name_b: String,
+        persistent: bool,
+    },
+}
+
+/// A line in the footer for a few seconds after something finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+    pub until: Instant,
+}
+
+/// The whole state of the dashboard.
+#[derive(Debug)]
+pub struct App {
+    pub engine: EngineState,
+    pub pairs: Vec<PairRow>,
+    /// Index into `pairs`; meaningful only when there are pairs.
+    pub selected: usize,
+    /// The first pair row shown (the table scrolls to keep the selection visible).
+    pub offset: usize,
+    pub monitor: Monitor,
+    pub mode: Mode,
+    pub notice: Option<Notice>,
+    /// The terminal's size, for scrolling and the mouse.
+    pub screen: Rect,
+    pub now: Instant,
+    pub should_quit: bool,
+    /// Something changed since the last frame was drawn.
+    pub dirty: bool,
+    /// A created pair to select as soon as a snapshot shows it.
+    select_when_seen: Option<AssociationId>,
+    outbox: Vec<Command>,
+}
+
+impl App {
+    pub fn new(now: Instant) -> App {
+        App {
+            engine: EngineState::Connecting,
+            pairs: Vec::new(),
+            selected: 0,
+            offset: 0,
+            monitor: Monitor::default(),
+            mode: Mode::Normal,
+            notice: None,
+            screen: Rect::new(0, 0, 80, 24),
+            now,
+            should_quit: false,
+            dirty: true,
+            select_when_seen: None,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The requests for the engine made since the last call.
+    pub fn take_commands(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    pub fn selected_pair(&self) -> Option<&PairRow> {
+        self.pairs.get(self.selected)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        matches!(self.engine, EngineState::Running(_))
+    }
+
+    /// Total messages per second over every pair and both directions.
+    pub fn total_rate(&self) -> f64 {
+        self.pairs
+            .iter()
+            .flat_map(|p| p.meters.iter())
+            .map(|m| m.rate)
+            .fold(0.0, |sum, r| sum + r) // not `sum()`: an empty f64 sum is -0.0
+    }
+
+    /// Clients on every endpoint, as the pairs report them.
+    pub fn total_clients(&self) -> u64 {
+        self.pairs
+            .iter()
+            .map(|p| u64::from(p.info.endpoint_a.clients + p.info.endpoint_b.clients))
+            .sum()
+    }
+
+    /// Changes the state; returns a follow-up action, if any (the ratatui template's shape).
+    pub fn update(&mut self, action: Action) -> Option<Action> {
+        self.dirty = true;
+        let next = match action {
+            Action::Quit => {
+                self.should_quit = true;
+                None
+            }
+            Action::Tick(now) => {
+                self.now = now;
+                if self.notice.as_ref().is_some_and(|n| now >= n.until) {
+                    self.notice = None;
+                } else {
+                    // Nothing visible changed: no need to draw for a tick alone.
+                    self.dirty = false;
+                }
+                None
+            }
+            Action::Resize(w, h) => {
+                self.screen = Rect::new(0, 0, w, h);
+                self.keep_selection_visible();
+                None
+            }
+            Action::Report(report) => self.on_report(*report),
+            action => match &self.mode {
+                Mode::Normal => self.on_normal(action),
+                Mode::Help => self.on_help(action),
+                Mode::Form(_) => self.on_form(action),
+                Mode::ConfirmRemove { .. } => self.on_confirm(action),
+            },
+        };
+        self.sync_watch();
+        next
+    }
+
+    fn notify(&mut self, text: String, is_error: bool) {
+        self.notice = Some(Notice {
+            text,
+            is_error,
+            until: self.now + NOTICE_FOR,
+        });
+    }
+
+    // -- Normal mode ------------------------------------------------------------------------
+
+    fn on_normal(&mut self, action: Action) -> Option<Action> {
+        match action {
+            Action::Close => return Some(Action::Quit),
+            Action::ToggleHelp => self.mode = Mode::Help,
+            Action::SelectNext => self.select(self.selected.saturating_add(1)),
+            Action::SelectPrevious => self.select(self.selected.saturating_sub(1)),
+            Action::SelectFirst => self.select(0),
+            Action::SelectLast => self.select(usize::MAX),
+            Action::PageDown => self.select(self.selected.saturating_add(self.page())),
+            Action::PageUp => self.select(self.selected.saturating_sub(self.page())),
+            Action::Select(i) => self.select(i),
+            Action::TogglePause => {
+                self.monitor.paused = !self.monitor.paused;
+                if !self.monitor.paused {
+                    self.monitor.scroll = 0;
+                }
+            }
+            Action::MonitorOlder => {
+                // Reading back through history holds the view still.
+                self.monitor.paused = true;
+                let max = self.monitor.entries.len().saturating_sub(1);
+                self.monitor.scroll = (self.monitor.scroll + 1).min(max);
+            }
+            Action::MonitorNewer => {
+                self.monitor.scroll = self.monitor.scroll.saturating_sub(1);
+            }
+            Action::MonitorClear => {
+                self.monitor.entries.clear();
+                self.monitor.scroll = 0;
+            }
+            Action::StartEngine => {
+                if self.is_connected() {
+                    return None;
+                }
+                self.outbox.push(Command::StartEngine);
+            }
+            Action::OpenCreate if self.require_engine() => {
+                self.mode = Mode::Form(Box::new(Form::create()));
+            }
+            action @ (Action::OpenRename
+            | Action::TogglePersistent
+            | Action::ToggleMute
+            | Action::AskRemove
+            | Action::SendTestNote(_)) => self.on_pair_action(action),
+            _ => {}
+        }
+        None
+    }
+
+    /// Editing needs an engine; says so when there is none.
+    fn require_engine(&mut self) -> bool {
+        if !self.is_connected() {
+            self.notify(strings::NEEDS_ENGINE.to_string(), true);
+            return false;
+        }
+        true
+    }
+
+    fn on_pair_action(&mut self, action: Action) {
+        if !self.require_engine() {
+            return;
+        }
+        let Some(pair) = self.selected_pair().map(|p| p.info.clone()) else {
+            self.notify(strings::NEEDS_PAIR.to_string(), true);
+            return;
+        };
+        let id = pair.association_id;
+        match action {
+            Action::OpenRename => self.mode = Mode::Form(Box::new(Form::rename(&pair))),
+            Action::TogglePersistent => self.outbox.push(Command::Update {
+                association_id: id,
+                update: PairUpdate {
+                    persistent: Some(!pair.persistent),
+                    ..Default::default()
+                },
+                purpose: UpdatePurpose::Persistence,
+            }),
+            Action::ToggleMute => self.outbox.push(Command::SetMuted {
+                association_id: id,
+                muted: !pair.muted,
+            }),
+            Action::AskRemove => {
+                self.mode = Mode::ConfirmRemove {
+                    association_id: id,
+                    name_a: pair.endpoint_a.name.clone(),
+                    name_b: pair.endpoint_b.name.clone(),
+                    persistent: pair.persistent,
+                }
+            }
+            Action::SendTestNote(side) => self.outbox.push(Command::SendTestNote {
+                endpoint: pair.endpoint(side).id.to_string(),
+                first: vec![TEST_NOTE_ON],
+                then: vec![TEST_NOTE_OFF],
+                then_after_ms: TEST_NOTE_LENGTH_MS,
+            }),
+            _ => {}
+        }
+    }
+
+    /// Pairs that fit on one page of the table.
+    fn page(&self) -> usize {
+        layout::table_capacity(layout::areas(self.screen, self.pairs.len()).table).max(1)
+    }
+
+    fn select(&mut self, index: usize) {
+        if self.pairs.is_empty() {
+            self.selected = 0;
+            return;
+        }
+        self.selected = index.min(self.pairs.len() - 1);
+        self.keep_selection_visible();
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let capacity = self.page();
+        let last_start = self.pairs.len().saturating_sub(capacity);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + capacity {
+            self.offset = self.selected + 1 - capacity;
+        }
+        // After a resize or a removal, fill the table rather than leave blank rows.
+        self.offset = self.offset.min(last_start);
+    }
+
+    // -- Help -------------------------------------------------------------------------------
+
+    fn on_help(&mut self, action: Action) -> Option<Action> {
+        if matches!(action, Action::ToggleHelp | Action::Close) {
+            self.mode = Mode::Normal;
+        }
+        None
+    }
+
+    // -- Forms ------------------------------------------------------------------------------
+
+    fn on_form(&mut self, action: Action) -> Option<Action> {
+        let existing: Vec<PairInfo> = self.pairs.iter().map(|p| p.info.clone()).collect();
+        let Mode::Form(form) = &mut self.mode else {
+            return None;
+        };
+        if form.busy && action != Action::Close {
+            return None; // the engine is deciding; keys wait
+        }
+        match action {
+            Action::Close => self.mode = Mode::Normal,
+            Action::Input(c) => {
+                form.edit(|t| t.insert(c));
+            }
+            Action::Backspace => {
+                form.edit(|t| t.backspace());
+            }
+            Action::DeleteForward => {
+                form.edit(|t| t.delete_forward());
+            }
+            Action::CursorLeft => {
+                form.edit(|t| t.left());
+            }
+            Action::CursorRight => {
+                form.edit(|t| t.right());
+            }
+            Action::CursorHome => {
+                form.edit(|t| t.home());
+            }
+            Action::CursorEnd => {
+                form.edit(|t| t.end());
+            }
+            Action::ClearField => {
+                form.edit(|t| t.clear());
+            }
+            Action::NextField => form.move_focus(true),
+            Action::PreviousField => form.move_focus(false),
+            // Space ticks the checkbox, and is just a space in a text field.
+            Action::ToggleField if form.focused() == Field::Persistent => form.toggle(),
+            Action::ToggleField => {
+                form.edit(|t| t.insert(' '));
+            }
+            Action::Submit => {
+                form.touched = true;
+                match form.check(&existing) {
+                    Err(_) => {} // the error is already on screen
+                    Ok(submission) => {
+                        form.busy = true;
+                        form.engine_error = None;
+                        self.outbox.push(match submission {
+                            Submission::Create(def) => Command::Create(def),
+                            Submission::Rename {
+                                association_id,
+                                update,
+                            } => Command::Update {
+                                association_id,
+                                update,
+                                purpose: UpdatePurpose::Rename,
+                            },
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The open form, if any.
+    pub fn form(&self) -> Option<&Form> {
+        match &self.mode {
+            Mode::Form(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    // -- Remove confirmation ----------------------------------------------------------------
+
+    fn on_confirm(&mut self, action: Action) -> Option<Action> {
+        let Mode::ConfirmRemove { association_id, .. } = self.mode else {
+            return None;
+        };
+        match action {
+            Action::Confirm => {
+                self.outbox.push(Command::Remove { association_id });
+                self.mode = Mode::Normal;
+            }
+            Action::Close => self.mode = Mode::Normal,
+            _ => {}
+        }
+        None
+    }
+
+    // -- Reports from the engine ------------------------------------------------------------
+
+    fn on_report(&mut self, report: Report) -> Option<Action> {
+        match report {
+            Report::Snapshot { at, status, pairs } => self.on_snapshot(at, status, pairs),
+            Report::Unreachable { reason } => {
+                let was_running = match &self.engine {
+                    EngineState::Running(_) => true,
+                    EngineState::Lost { was_running, .. } => *was_running,
+                    EngineState::Connecting => false,
+                };
+                self.engine = EngineState::Lost {
+                    reason,
+                    was_running,
+                };
+            }
+            Report::Done { command, result } => self.on_done(command, result),
+            Report::Tapped {
+                association_id,
+                messages,
+                skipped,
+            } => {
+                if self.monitor.association_id == Some(association_id) {
+                    self.monitor.push(messages, skipped);
+                } else {
+                    self.dirty = false; // copies for a pair no longer watched
+                }
+            }
+        }
+        None
+    }
+
+    fn on_snapshot(&mut self, at: Instant, status: EngineStatus, pairs: Vec<PairInfo>) {
+        self.now = self.now.max(at);
+        self.engine = EngineState::Running(status);
+        let selected_id = self.selected_pair().map(|p| p.info.association_id);
+        let mut old: Vec<PairRow> = std::mem::take(&mut self.pairs);
+        self.pairs = pairs
+            .into_iter()
+            .map(|info| {
+                let mut meters = old
+                    .iter()
+                    .position(|r| r.info.association_id == info.association_id)
+                    .map(|i| old.swap_remove(i).meters)
+                    .unwrap_or_default();
+                meters[0].observe(info.a_to_b, at);
+                meters[1].observe(info.b_to_a, at);
+                PairRow { info, meters }
+            })
+            .collect();
+        if let Some(i) = self.select_when_seen.and_then(|id| self.index_of(id)) {
+            self.select_when_seen = None;
+            self.select(i);
+        } else if let Some(i) = selected_id.and_then(|id| self.index_of(id)) {
+            self.select(i);
+        } else {
+            // The selected pair vanished: stay at the same place in the list.
+            self.select(self.selected);
+        }
+        // A confirmation for a pair that is gone has nothing left to confirm.
+        if let Mode::ConfirmRemove { association_id, .. } = self.mode
+            && self.index_of(association_id).is_none()
+        {
+            self.mode = Mode::Normal;
+        }
+    }
+
+    fn index_of(&self, id: AssociationId) -> Option<usize> {
+        self.pairs.iter().position(|p| p.info.association_id == id)
+    }
+
+    fn on_done(&mut self, command: Command, result: Result<Option<PairInfo>, String>) {
+        if let Ok(Some(pair)) = &result
+            && let Some(row) = self
+                .pairs
+                .iter_mut()
+                .find(|r| r.info.association_id == pair.association_id)
+        {
+            // Show the change at once rather than at the next poll.
+            row.info = PairInfo {
+                a_to_b: row.info.a_to_b,
+                b_to_a: row.info.b_to_a,
+                ..pair.clone()
+            };
+        }
+        let pair = result.as_ref().ok().and_then(|p| p.clone());
+        let name = |p: &Option<PairInfo>| {
+            p.as_ref()
+                .map(|p| p.endpoint_a.name.clone())
+                .unwrap_or_default()
+        };
+        match (command, result) {
+            (Command::Create(_), Ok(_)) => {
+                if let Some(p) = &pair {
+                    self.notify(
+                        strings::done_created(&p.endpoint_a.name, &p.endpoint_b.name),
+                        false,
+                    );
+                    self.select_when_seen = Some(p.association_id);
+                }
+                self.close_form();
+            }
+            (
+                Command::Update {
+                    purpose: UpdatePurpose::Rename,
+                    ..
+                },
+                Ok(_),
+            ) => {
+                if let Some(p) = &pair {
+                    self.notify(
+                        strings::done_renamed(&p.endpoint_a.name, &p.endpoint_b.name),
+                        false,
+                    );
+                }
+                self.close_form();
+            }
+            (Command::Create(_), Err(e))
+            | (
+                Command::Update {
+                    purpose: UpdatePurpose::Rename,
+                    ..
+                },
+                Err(e),
+            ) => {
+                if let Mode::Form(form) = &mut self.mode {
+                    form.busy = false;
+                    form.engine_error = Some(e);
+                } else {
+                    self.notify(strings::failed(strings::OP_CREATE, &e), true);
+                }
+            }
+            (
+                Command::Update {
+                    purpose: UpdatePurpose::Persistence,
+                    update,
+                    ..
+                },
+                Ok(_),
+            ) => self.notify(
+                strings::done_persistent(&name(&pair), update.persistent.unwrap_or(false)),
+                false,
+            ),
+            (Command::SetMuted { muted, .. }, Ok(_)) => {
+                self.notify(strings::done_muted(&name(&pair), muted), false)
+            }
+            (Command::Remove { association_id }, Ok(_)) => {
+                self.pairs.retain(|r| r.info.association_id != association_id);
+                self.select(self.selected);
+                self.notify(strings::done_removed(&name(&pair)), false);
+            }
+            (Command::SendTestNote { endpoint, .. }, Ok(_)) => {
+                let shown = self
+                    .pairs
+                    .iter()
+                    .flat_map(|r| [&r.info.endpoint_a, &r.info.endpoint_b])
+                    .find(|e| e.id.as_str() == endpoint)
+                    .map_or(endpoint.clone(), |e| e.name.clone());
+                self.notify(strings::done_sent(&shown), false);
+            }
+            (Command::StartEngine, Ok(_)) => self.notify(strings::DONE_STARTED.to_string(), false),
+            (command, Err(e)) => {
+                let what = match command {
+                    Command::Update { .. } => strings::OP_PERSISTENT,
+                    Command::SetMuted { .. } => strings::OP_MUTE,
+                    Command::Remove { .. } => strings::OP_REMOVE,
+                    Command::SendTestNote { .. } => strings::OP_SEND,
+                    Command::StartEngine => strings::OP_START,
+                    Command::Create(_) => strings::OP_CREATE,
+                    Command::Watch(_) => return,
+                };
+                self.notify(strings::failed(what, &e), true);
+            }
+            (Command::Watch(_), Ok(_)) => {}
+        }
+    }
+
+    fn close_form(&mut self) {
+        if matches!(self.mode, Mode::Form(_)) {
+            self.mode = Mode::Normal;
+        }
+    }
+
+    /// Asks the source to tap the selected pair whenever the selection changes.
+    fn sync_watch(&mut self) {
+        let want = self.selected_pair().map(|p| p.info.association_id);
+        if want != self.monitor.association_id {
+            self.monitor.reset(want);
+            self.outbox.push(Command::Watch(want));
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! The create and rename forms: text fields with a cursor, and validation as the user types.
+//!
+//! The form owns no rule of its own. It builds the same [`PairSpec`] / [`PairUpdate`] that
+//! `midi loopback create` / `update` build, runs the core rules on it ([`PairSpec::resolve`],
+//! [`PairUpdate::apply`]) and the core conflict check against the pairs on screen, and shows
+//! the first complaint next to the field it is about. The engine checks everything again.
+
+use super::strings;
+use crate::core::ids::AssociationId;
+use crate::core::model::{
+    ConflictError, EndpointDefinition, NameSpec, PairDefinition, PairInfo, PairSpec, PairUpdate,
+};
+use crate::core::rules::RuleError;
+
+/// One line of editable text with a cursor (counted in characters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextInput {
+    value: String,
+    cursor: usize,
+}
+
+impl TextInput {
+    pub fn with(value: &str) -> TextInput {
+        TextInput {
+            value: value.to_string(),
+            cursor: value.chars().count(),
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// The cursor, in characters from the start.
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    fn byte_at(&self, char_index: usize) -> usize {
+        self.value
+            .char_indices()
+            .nth(char_index)
+            .map_or(self.value.len(), |(i, _)| i)
+    }
+
+    pub fn insert(&mut self, c: char) {
+        let at = self.byte_at(self.cursor);
+        self.value.insert(at, c);
+        self.cursor += 1;
+    }
+
+    pub fn backspace(&mut self) {
+        if self.cursor > 0 {
+            self.cursor -= 1;
+            let at = self.byte_at(self.cursor);
+            self.value.remove(at);
+        }
+    }
+
+    pub fn delete_forward(&mut self) {
+        if self.cursor < self.value.chars().count() {
+            let at = self.byte_at(self.cursor);
+            self.value.remove(at);
+        }
+    }
+
+    pub fn left(&mut self) {
+        self.cursor = self.cursor.saturating_sub(1);
+    }
+
+    pub fn right(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.value.chars().count());
+    }
+
+    pub fn home(&mut self) {
+        self.cursor = 0;
+    }
+
+    pub fn end(&mut self) {
+        self.cursor = self.value.chars().count();
+    }
+
+    pub fn clear(&mut self) {
+        *self = TextInput::default();
+    }
+}
+
+/// A field of a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Root,
+    NameA,
+    NameB,
+    Description,
+    UniqueId,
+    AssociationId,
+    Persistent,
+}
+
+impl Field {
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Root => strings::FIELD_ROOT,
+            Field::NameA => strings::FIELD_NAME_A,
+            Field::NameB => strings::FIELD_NAME_B,
+            Field::Description => strings::FIELD_DESCRIPTION,
+            Field::UniqueId => strings::FIELD_UNIQUE_ID,
+            Field::AssociationId => strings::FIELD_ASSOCIATION_ID,
+            Field::Persistent => strings::FIELD_PERSISTENT,
+        }
+    }
+
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Field::Root => strings::PLACEHOLDER_ROOT,
+            Field::NameA | Field::NameB => strings::PLACEHOLDER_NAME,
+            Field::Description => strings::PLACEHOLDER_OPTIONAL,
+            Field::UniqueId => strings::PLACEHOLDER_UNIQUE_ID,
+            Field::AssociationId => strings::PLACEHOLDER_ASSOCIATION_ID,
+            Field::Persistent => strings::PERSISTENT_HINT,
+        }
+    }
+
+    fn slot(self) -> usize {
+        match self {
+            Field::Root => 0,
+            Field::NameA => 1,
+            Field::NameB => 2,
+            Field::Description => 3,
+            Field::UniqueId => 4,
+            Field::AssociationId => 5,
+            Field::Persistent => 6,
+        }
+    }
+}
+
+const CREATE_FIELDS: &[Field] = &[
+    Field::Root,
+    Field::NameA,
+    Field::NameB,
+    Field::Description,
+    Field::UniqueId,
+    Field::AssociationId,
+    Field::Persistent,
+];
+const RENAME_FIELDS: &[Field] = &[Field::NameA, Field::NameB, Field::Description];
+
+/// Which form this is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    Create,
+    /// Renaming the pair with this id, whose definition was this when the form opened.
+    Rename {
+        association_id: AssociationId,
+        current: PairDefinition,
+    },
+}
+
+/// What the form would send, once every rule passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    Create(PairDefinition),
+    Rename {
+        association_id: AssociationId,
+        update: PairUpdate,
+    },
+}
+
+/// A complaint about a field, in the words of the rule that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Field,
+    pub message: String,
+}
+
+/// A create or rename form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub kind: FormKind,
+    inputs: [TextInput; 7],
+    pub persistent: bool,
+    focus: usize,
+    /// Set once the user edits anything or tries to save: before that, no red ink.
+    pub touched: bool,
+    /// The form was sent and the engine has not answered yet.
+    pub busy: bool,
+    /// What the engine said when it refused the last submission.
+    pub engine_error: Option<String>,
+}
+
+impl Form {
+    pub fn create() -> Form {
+        Form {
+            kind: FormKind::Create,
+            inputs: Default::default(),
+            persistent: false,
+            focus: 0,
+            touched: false,
+            busy: false,
+            engine_error: None,
+        }
+    }
+
+    pub fn rename(pair: &PairInfo) -> Form {
+        let mut form = Form {
+            kind: FormKind::Rename {
+                association_id: pair.association_id,
+                current: definition_of(pair),
+            },
+            ..Form::create()
+        };
+        form.inputs[Field::NameA.slot()] = TextInput::with(&pair.endpoint_a.name);
+        form.inputs[Field::NameB.slot()] = TextInput::with(&pair.endpoint_b.name);
+        form.inputs[Field::Description.slot()] = TextInput::with(&pair.endpoint_a.description);
+        form
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self.kind {
+            FormKind::Create => strings::FORM_CREATE_TITLE,
+            FormKind::Rename { .. } => strings::FORM_RENAME_TITLE,
+        }
+    }
+
+    pub fn fields(&self) -> &'static [Field] {
+        match self.kind {
+            FormKind::Create => CREATE_FIELDS,
+            FormKind::Rename { .. } => RENAME_FIELDS,
+        }
+    }
+
+    pub fn focused(&self) -> Field {
+        self.fields()[self.focus]
+    }
+
+    pub fn input(&self, field: Field) -> &TextInput {
+        &self.inputs[field.slot()]
+    }
+
+    fn root_given(&self) -> bool {
+        self.kind == FormKind::Create && !self.input(Field::Root).value().trim().is_empty()
+    }
+
+    /// Name A and B are read-only while a root name decides them (create form only).
+    pub fn is_enabled(&self, field: Field) -> bool {
+        !(matches!(field, Field::NameA | Field::NameB) && self.root_given())
+    }
+
+    /// What a disabled name field shows: the name the root gives it.
+    pub fn derived_name(&self, field: Field) -> Option<String> {
+        if self.is_enabled(field) {
+            return None;
+        }
+        let root = self.input(Field::Root).value().trim();
+        let suffix = match field {
+            Field::NameA => crate::core::rules::SUFFIX_A,
+            _ => crate::core::rules::SUFFIX_B,
+        };
+        Some(format!("{root}{suffix}"))
+    }
+
+    fn focused_input(&mut self) -> Option<&mut TextInput> {
+        let field = self.focused();
+        if field == Field::Persistent || !self.is_enabled(field) {
+            return None;
+        }
+        Some(&mut self.inputs[field.slot()])
+    }
+
+    /// Applies an editing action to the focused field. Returns whether anything changed.
+    pub fn edit(&mut self, f: impl FnOnce(&mut TextInput)) -> bool {
+        let Some(input) = self.focused_input() else {
+            return false;
+        };
+        let before = input.clone();
+        f(input);
+        let changed = *input != before;
+        if changed {
+            self.touched = true;
+            self.engine_error = None;
+        }
+        changed
+    }
+
+    pub fn toggle(&mut self) {
+        if self.focused() == Field::Persistent {
+            self.persistent = !self.persistent;
+            self.touched = true;
+        }
+    }
+
+    /// Moves the focus to the next enabled field (wrapping), or the previous one.
+    pub fn move_focus(&mut self, forward: bool) {
+        let n = self.fields().len();
+        for _ in 0..n {
+            self.focus = if forward {
+                (self.focus + 1) % n
+            } else {
+                (self.focus + n - 1) % n
+            };
+            if self.is_enabled(self.focused()) {
+                return;
+            }
+        }
+    }
+
+    fn optional(&self, field: Field) -> Option<String> {
+        let v = self.input(field).value();
+        (!v.trim().is_empty()).then(|| v.to_string())
+    }
+
+    /// The names as the CLI would take them: a root name wins, else the two names.
+    fn name_spec(&self) -> Option<NameSpec> {
+        if self.root_given() {
+            return Some(NameSpec::Root(self.input(Field::Root).value().to_string()));
+        }
+        let (a, b) = (self.input(Field::NameA).value(), self.input(Field::NameB).value());
+        if a.trim().is_empty() && b.trim().is_empty() {
+            return None;
+        }
+        Some(NameSpec::Each {
+            a: a.to_string(),
+            b: b.to_string(),
+        })
+    }
+
+    /// Runs every rule on what is typed, and the conflict check against `existing` pairs.
+    pub fn check(&self, existing: &[PairInfo]) -> Result<Submission, FieldError> {
+        match &self.kind {
+            FormKind::Create => {
+                let spec = PairSpec {
+                    names: self.name_spec(),
+                    association_id: self.optional(Field::AssociationId),
+                    unique_identifier: self.optional(Field::UniqueId),
+                    description: self.optional(Field::Description),
+                    persistent: self.persistent,
+                };
+                let def = spec.resolve().map_err(|e| self.rule_error(e))?;
+                if let Some(other) = existing
+                    .iter()
+                    .find(|p| p.association_id == def.association_id)
+                {
+                    return Err(self.conflict_error(ConflictError::AssociationId {
+                        value: other.association_id,
+                    }));
+                }
+                let others: Vec<PairDefinition> = existing.iter().map(definition_of).collect();
+                def.check_conflicts(&others)
+                    .map_err(|e| self.conflict_error(e))?;
+                Ok(Submission::Create(def))
+            }
+            FormKind::Rename {
+                association_id,
+                current,
+            } => {
+                let update = PairUpdate {
+                    name_a: Some(self.input(Field::NameA).value().to_string()),
+                    name_b: Some(self.input(Field::NameB).value().to_string()),
+                    description: Some(self.input(Field::Description).value().to_string()),
+                    ..Default::default()
+                };
+                let next = update.apply(current).map_err(|e| self.rule_error(e))?;
+                let others: Vec<PairDefinition> = existing.iter().map(definition_of).collect();
+                next.check_conflicts(&others)
+                    .map_err(|e| self.conflict_error(e))?;
+                Ok(Submission::Rename {
+                    association_id: *association_id,
+                    update,
+                })
+            }
+        }
+    }
+
+    /// The field a rule complaint is about.
+    fn rule_error(&self, e: RuleError) -> FieldError {
+        let name_field = |field: &str| match field {
+            "name A" => Field::NameA,
+            "name B" => Field::NameB,
+            _ => Field::Root,
+        };
+        let field = match &e {
+            RuleError::EmptyName { field }
+            | RuleError::ControlCharacter { field, .. }
+            | RuleError::NameTooLong { field, .. } => name_field(field),
+            RuleError::SameNames { .. } if self.root_given() => Field::Root,
+            RuleError::SameNames { .. } => Field::NameB,
+            RuleError::MalformedGuid { .. } | RuleError::NilGuid { .. } => Field::AssociationId,
+            RuleError::EmptyUniqueIdentifier { .. } | RuleError::UniqueIdentifierTooLong { .. } => {
+                Field::UniqueId
+            }
+            RuleError::DescriptionTooLong { .. } | RuleError::DescriptionControlCharacter { .. } => {
+                Field::Description
+            }
+            RuleError::MissingNames => {
+                // The core's wording names CLI flags; in a form, name the fields instead.
+                return FieldError {
+                    field: Field::Root,
+                    message: strings::FORM_MISSING_NAMES.to_string(),
+                };
+            }
+        };
+        // A root name's "name A"/"name B" complaints are about the root the user typed.
+        let field = if self.root_given() && matches!(field, Field::NameA | Field::NameB) {
+            Field::Root
+        } else {
+            field
+        };
+        FieldError {
+            field,
+            message: e.to_string(),
+        }
+    }
+
+    fn conflict_error(&self, e: ConflictError) -> FieldError {
+        let field = match &e {
+            ConflictError::AssociationId { .. } => Field::AssociationId,
+            ConflictError::UniqueIdentifier { .. } => Field::UniqueId,
+            ConflictError::Name { .. } if self.root_given() => Field::Root,
+            ConflictError::Name { value, .. } => {
+                if crate::core::rules::names_clash(value, self.input(Field::NameA).value()) {
+                    Field::NameA
+                } else {
+                    Field::NameB
+                }
+            }
+        };
+        FieldError {
+            field,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A reported pair as the definition the conflict rules compare.
+// The core has no such conversion yet; this is the only place that needs one.
+pub fn definition_of(pair: &PairInfo) -> PairDefinition {
+    let endpoint = |e: &crate::core::model::EndpointInfo| EndpointDefinition {
+        name: e.name.clone(),
+        description: e.description.clone(),
+    };
+    PairDefinition {
+        association_id: pair.association_id,
+        unique_identifier: pair.unique_identifier.clone(),
+        endpoint_a: endpoint(&pair.endpoint_a),
+        endpoint_b: endpoint(&pair.endpoint_b),
+        persistent: pair.persistent,
+        muted: pair.muted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_input_edits_at_the_cursor() {
+        let mut t = TextInput::with("héllo");
+        t.left();
+        t.left();
+        t.insert('X');
+        assert_eq!(t.value(), "hélXlo");
+        t.backspace();
+        t.home();
+        t.delete_forward();
+        assert_eq!(t.value(), "éllo");
+        t.end();
+        t.right();
+        assert_eq!(t.cursor(), 4);
+    }
+}

@@ -1,0 +1,160 @@
+//! What opens over the main screen: the create / rename form, the remove confirmation and the
+//! help overlay.
+
+use crate::dashboard::app::App;
+use crate::dashboard::form::{Field, Form};
+use crate::dashboard::strings;
+use crate::dashboard::theme::Theme;
+use crate::dashboard::widgets::popup::popup;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// Columns for the field labels in the form.
+const LABEL_WIDTH: usize = 15;
+
+pub fn form(frame: &mut Frame, form: &Form, app: &App, theme: Theme) {
+    let fields = form.fields();
+    let height = fields.len() as u16 + 9;
+    let width = frame.area().width.saturating_sub(4).min(76);
+    let inner = popup(frame, width, height, form.title(), theme);
+    let [hint_area, fields_area, message_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(fields.len() as u16 + 1),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+
+    let hint = match form.kind {
+        crate::dashboard::form::FormKind::Create => strings::FORM_HINT_CREATE,
+        crate::dashboard::form::FormKind::Rename { .. } => strings::FORM_HINT_RENAME,
+    };
+    frame.render_widget(
+        Paragraph::new(hint)
+            .style(theme.dim())
+            .wrap(Wrap { trim: true }),
+        hint_area,
+    );
+
+    let existing: Vec<_> = app.pairs.iter().map(|p| p.info.clone()).collect();
+    let verdict = form.check(&existing);
+    let error_field = match (&verdict, form.touched) {
+        (Err(e), true) => Some(e.field),
+        _ => None,
+    };
+    let value_width = (fields_area.width as usize).saturating_sub(LABEL_WIDTH + 3);
+    let mut lines = Vec::new();
+    for (row, &field) in fields.iter().enumerate() {
+        let focused = form.focused() == field;
+        let marker = if error_field == Some(field) {
+            Span::styled(strings::ERROR_MARK, theme.error())
+        } else if focused {
+            Span::styled("▸", theme.focus())
+        } else {
+            Span::raw(" ")
+        };
+        let label_style = if focused { theme.focus() } else { theme.base() };
+        let mut spans = vec![
+            marker,
+            Span::raw(" "),
+            Span::styled(format!("{:<LABEL_WIDTH$}", field.label()), label_style),
+        ];
+        if field == Field::Persistent {
+            let check = if form.persistent {
+                strings::CHECKBOX_ON
+            } else {
+                strings::CHECKBOX_OFF
+            };
+            spans.push(Span::styled(check, label_style));
+            spans.push(Span::styled(format!(" {}", field.placeholder()), theme.dim()));
+        } else if let Some(derived) = form.derived_name(field) {
+            spans.push(Span::styled(derived, theme.dim()));
+        } else {
+            let input = form.input(field);
+            if input.value().is_empty() && !focused {
+                spans.push(Span::styled(field.placeholder(), theme.dim()));
+            } else {
+                let (shown, cursor_col) = visible_slice(input.value(), input.cursor(), value_width);
+                spans.push(Span::styled(shown, theme.input()));
+                if focused {
+                    let x = fields_area.x + (LABEL_WIDTH + 2 + cursor_col) as u16;
+                    frame.set_cursor_position(Position::new(x, fields_area.y + row as u16));
+                }
+            }
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), fields_area);
+
+    let message = if form.busy {
+        Line::styled(strings::FORM_BUSY, theme.dim())
+    } else if let Some(e) = &form.engine_error {
+        Line::styled(format!("{} {e}", strings::ERROR_MARK), theme.error())
+    } else {
+        match (&verdict, form.touched) {
+            (Err(e), true) => {
+                Line::styled(format!("{} {}", strings::ERROR_MARK, e.message), theme.error())
+            }
+            (Ok(_), true) => Line::styled(strings::FORM_OK, theme.ok()),
+            _ => Line::raw(""),
+        }
+    };
+    frame.render_widget(Paragraph::new(message).wrap(Wrap { trim: true }), message_area);
+}
+
+/// The part of `value` that fits in `width` columns with the cursor in view, and the cursor's
+/// column within it.
+fn visible_slice(value: &str, cursor: usize, width: usize) -> (String, usize) {
+    let chars: Vec<char> = value.chars().collect();
+    let width = width.max(1);
+    let start = (cursor + 1).saturating_sub(width);
+    let shown: String = chars.iter().skip(start).take(width).collect();
+    let cursor_col = crate::cli::output::width(&chars[start..cursor].iter().collect::<String>());
+    (shown, cursor_col)
+}
+
+pub fn confirm_remove(
+    frame: &mut Frame,
+    name_a: &str,
+    name_b: &str,
+    association_id: &str,
+    persistent: bool,
+    theme: Theme,
+) {
+    let width = frame.area().width.saturating_sub(4).min(64);
+    let inner = popup(frame, width, 9, strings::CONFIRM_TITLE, theme);
+    let mut lines = vec![
+        Line::raw(strings::confirm_body(name_a, name_b, association_id)),
+        Line::styled(strings::CONFIRM_CLIENTS, theme.dim()),
+    ];
+    if persistent {
+        lines.push(Line::styled(strings::CONFIRM_PERSISTENT, theme.dim()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(strings::CONFIRM_KEYS, theme.key()));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+}
+
+pub fn help(frame: &mut Frame, theme: Theme) {
+    let entries: usize = strings::HELP.iter().map(|(_, keys)| keys.len() + 1).sum();
+    let width = frame.area().width.saturating_sub(4).min(72);
+    let inner = popup(frame, width, entries as u16 + 2, strings::HELP_TITLE, theme);
+    let key_width = strings::HELP
+        .iter()
+        .flat_map(|(_, keys)| keys.iter())
+        .map(|(k, _)| crate::cli::output::width(k))
+        .max()
+        .unwrap_or(0);
+    let mut lines = Vec::new();
+    for (section, keys) in strings::HELP {
+        lines.push(Line::styled(*section, theme.title()));
+        for (key, what) in *keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {key:<key_width$}  "), theme.key()),
+                Span::raw(*what),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

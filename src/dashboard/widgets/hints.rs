@@ -1,0 +1,22 @@
+//! The footer's key hints: as many as fit, in the order given.
+
+use crate::dashboard::theme::Theme;
+use ratatui::text::{Line, Span};
+
+/// `key action  key action …`, dropping hints from the end when `width` is too small.
+pub fn hints_line(hints: &[(&str, &str)], width: usize, theme: Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (key, what) in hints {
+        let w = crate::cli::output::width(key) + 1 + crate::cli::output::width(what);
+        let gap = if spans.is_empty() { 1 } else { 2 };
+        if used + gap + w > width {
+            break;
+        }
+        spans.push(Span::raw(" ".repeat(gap)));
+        spans.push(Span::styled(key.to_string(), theme.key()));
+        spans.push(Span::raw(format!(" {what}")));
+        used += gap + w;
+    }
+    Line::from(spans)
+}
