@@ -230,6 +230,19 @@ pub fn scan_payload(payload: &[u8]) -> Result<PayloadSummary, MalformedBatch> {
     Ok(s)
 }
 
+/// Writes `now` into every zero timestamp of a payload already checked by [`scan_payload`],
+/// in place, so a batch can be forwarded without copying it first.
+pub fn stamp_in_place(payload: &mut [u8], now: u64) {
+    let mut offset = 0;
+    while offset < payload.len() {
+        let ts = &mut payload[offset..offset + TIMESTAMP_BYTES];
+        if ts == [0u8; TIMESTAMP_BYTES] {
+            ts.copy_from_slice(&now.to_le_bytes());
+        }
+        offset += message_bytes_at(&payload[offset..]);
+    }
+}
+
 /// Byte length of the message at the start of a payload already checked by [`scan_payload`].
 #[inline]
 pub fn message_bytes_at(payload: &[u8]) -> usize {

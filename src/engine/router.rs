@@ -8,7 +8,7 @@ use super::state::{Attachment, Engine, side_index};
 use crate::core::clock::MAX_SCHEDULE_AHEAD_NS;
 use crate::core::ids::{Direction, Side};
 use crate::core::model::DirectionStats;
-use crate::core::protocol::{self, FrameKind, TIMESTAMP_BYTES};
+use crate::core::protocol::{self, FrameKind};
 
 /// The counters of one direction of a pair, and what the current rate is made from.
 #[derive(Debug, Default, Clone)]
@@ -66,7 +66,7 @@ impl Engine {
     pub fn route_send(
         &mut self,
         from: Attachment,
-        payload: &[u8],
+        payload: &mut [u8],
         now_ns: u64,
         scratch: &mut Vec<u8>,
     ) -> Result<(), Refusal> {
@@ -115,10 +115,15 @@ impl Engine {
         }
         counters.count(summary.messages, summary.words, now_ns);
 
-        // Fast path: nothing to stamp and nothing to hold, so the payload goes out as it came.
-        let (body, delivered) = if summary.unstamped == 0 && summary.max_timestamp <= now_ns {
+        // Stamped in the read buffer itself: the batch then goes out without another copy.
+        if summary.unstamped > 0 {
+            protocol::stamp_in_place(payload, now_ns);
+        }
+        let payload: &[u8] = payload;
+        let (body, delivered) = if summary.max_timestamp <= now_ns {
             (payload, summary.messages)
         } else {
+            // Some messages are for later: they wait in the schedule, the rest go now.
             scratch.clear();
             let mut delivered = 0;
             let mut rest = payload;
@@ -130,9 +135,7 @@ impl Engine {
                     self.schedule.push(Scheduled::new(ts, pair_key, dir, msg));
                     self.schedule_changed.notify_one();
                 } else {
-                    let stamped = if ts == 0 { now_ns } else { ts };
-                    scratch.extend_from_slice(&stamped.to_le_bytes());
-                    scratch.extend_from_slice(&msg[TIMESTAMP_BYTES..]);
+                    scratch.extend_from_slice(msg);
                     delivered += 1;
                 }
                 rest = tail;

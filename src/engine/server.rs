@@ -148,7 +148,7 @@ impl Server {
                     buf.reserve(end - buf.len());
                     break;
                 }
-                let payload = &buf[start + HEADER_BYTES..end];
+                let payload = &mut buf[start + HEADER_BYTES..end];
                 if !self.handle_frame(&mut conn, header.kind_byte, payload) {
                     break 'read;
                 }
@@ -177,7 +177,7 @@ impl Server {
     }
 
     /// Handles one frame; false closes the connection.
-    fn handle_frame(&self, conn: &mut Connection, kind_byte: u8, payload: &[u8]) -> bool {
+    fn handle_frame(&self, conn: &mut Connection, kind_byte: u8, payload: &mut [u8]) -> bool {
         let kind = FrameKind::from_byte(kind_byte);
         if !conn.greeted {
             return kind == Some(FrameKind::Hello) && self.greet(conn, payload);
@@ -435,8 +435,19 @@ async fn read_some(
             None => stream.readable().await,
         };
         ready.ok()?;
+        let room = buf.capacity() - buf.len();
         match stream.try_read_buf(buf) {
-            Ok(n) => return Some(n),
+            Ok(n) => {
+                if n > 0 && n < room {
+                    // A short read drained the socket. Forget the readiness now, so the next
+                    // round goes straight to epoll instead of spending a read on EAGAIN; data
+                    // that arrives meanwhile raises a fresh edge, so nothing is missed.
+                    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+                        Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                    });
+                }
+                return Some(n);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return None,
         }
