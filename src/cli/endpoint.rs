@@ -122,6 +122,24 @@ struct SendReport {
     rate_msgs_per_s: f64,
 }
 
+impl SendReport {
+    fn new(conn: &EndpointConnection, messages: u64, words: u64, started: Instant) -> SendReport {
+        let elapsed_s = started.elapsed().as_secs_f64();
+        SendReport {
+            endpoint: conn.info().name.clone(),
+            endpoint_id: conn.info().id.to_string(),
+            messages,
+            words,
+            elapsed_s,
+            rate_msgs_per_s: if elapsed_s > 0.0 {
+                messages as f64 / elapsed_s
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 fn print_send_report(style: Style, r: &SendReport, json: bool, pause_ms: u64) {
     if json {
         print_json(r);
@@ -205,19 +223,7 @@ fn send_message(ctx: &Context, args: SendArgs) -> anyhow::Result<i32> {
         other => other.into(),
     })?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    let report = SendReport {
-        endpoint: conn.info().name.clone(),
-        endpoint_id: conn.info().id.to_string(),
-        messages: sent,
-        words: sent * words.len() as u64,
-        elapsed_s: elapsed,
-        rate_msgs_per_s: if elapsed > 0.0 {
-            sent as f64 / elapsed
-        } else {
-            0.0
-        },
-    };
+    let report = SendReport::new(&conn, sent, sent * words.len() as u64, started);
     print_send_report(ctx.style, &report, args.json, args.pause);
     Ok(if interrupt::interrupted() { 1 } else { 0 })
 }
@@ -256,19 +262,7 @@ fn send_file(ctx: &Context, args: SendFileArgs) -> anyhow::Result<i32> {
     }
     conn.flush()?;
     bar.finish_and_clear();
-    let elapsed = started.elapsed().as_secs_f64();
-    let report = SendReport {
-        endpoint: conn.info().name.clone(),
-        endpoint_id: conn.info().id.to_string(),
-        messages: sent,
-        words: total_words,
-        elapsed_s: elapsed,
-        rate_msgs_per_s: if elapsed > 0.0 {
-            sent as f64 / elapsed
-        } else {
-            0.0
-        },
-    };
+    let report = SendReport::new(&conn, sent, total_words, started);
     print_send_report(ctx.style, &report, args.json, args.pause);
     Ok(if interrupt::interrupted() { 1 } else { 0 })
 }

@@ -244,6 +244,18 @@ pub struct DirectionStats {
     pub rate_msgs_per_s: u64,
 }
 
+impl DirectionStats {
+    /// Adds another direction's counters (and rate) to these: totals over pairs.
+    pub fn accumulate(&mut self, other: &DirectionStats) {
+        self.messages += other.messages;
+        self.words += other.words;
+        self.dropped_overflow += other.dropped_overflow;
+        self.dropped_muted += other.dropped_muted;
+        self.refused += other.refused;
+        self.rate_msgs_per_s += other.rate_msgs_per_s;
+    }
+}
+
 /// One endpoint as reported by the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointInfo {

@@ -8,7 +8,7 @@
 
 use super::error::ErrorKind;
 use super::ids::{AssociationId, Direction};
-use super::model::{EndpointInfo, PairDefinition, PairInfo, PairUpdate};
+use super::model::{DirectionStats, EndpointInfo, PairDefinition, PairInfo, PairUpdate};
 use super::ump;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -356,16 +356,8 @@ pub struct PairCounts {
     pub transient: u64,
 }
 
-/// Traffic totals of [`EngineStatus`], over every pair and both directions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrafficTotals {
-    pub messages: u64,
-    pub words: u64,
-    pub dropped_overflow: u64,
-    pub dropped_muted: u64,
-    pub refused: u64,
-    pub rate_msgs_per_s: u64,
-}
+/// Traffic totals of [`EngineStatus`]: the counters of every pair and direction added up.
+pub type TrafficTotals = DirectionStats;
 
 /// What `midi service status` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -306,13 +306,7 @@ impl Engine {
                 counts.transient += 1;
             }
             for c in &pair.counters {
-                let s = c.snapshot(now_ns);
-                traffic.messages += s.messages;
-                traffic.words += s.words;
-                traffic.dropped_overflow += s.dropped_overflow;
-                traffic.dropped_muted += s.dropped_muted;
-                traffic.refused += s.refused;
-                traffic.rate_msgs_per_s += s.rate_msgs_per_s;
+                traffic.accumulate(&c.snapshot(now_ns));
             }
         }
         EngineStatus {
