@@ -2,6 +2,7 @@
 //! generated from these, so this file is the one place a flag is described.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
 
 pub const AFTER_HELP: &str = "\
@@ -33,7 +34,8 @@ const CREATE_EXAMPLES: &str = "\
 Examples:
   midi loopback create --root-name \"My Loopback\"
   midi loopback create --name-a \"Loopback One\" --name-b \"Loopback Two\"
-  midi loopback create --root-name \"My Loopback\" --association-id 7af38a08-0f4b-43ad-b218-1757496f0034
+  midi loopback create --root-name \"My Loopback\" \\
+      --association-id 7af38a08-0f4b-43ad-b218-1757496f0034
   midi loopback create --root-name \"My Loopback\" --unique-identifier abc12345
   midi loopback create -r \"Studio Link\" --persistent --json
   midi loopback create        # with no names, on a terminal: the wizard asks for them
@@ -231,7 +233,7 @@ Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: String,
     /// The message: 1 to 4 32-bit words
     #[arg(value_name = "WORD", num_args = 0..=4)]
@@ -268,7 +270,7 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct SendFileArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: String,
     /// The text file: one UMP per line, words separated by spaces, commas, | or tabs
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -293,7 +295,7 @@ pub struct SendFileArgs {
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// The endpoint to watch: its id or exact name (ignoring case); a picker asks when left out
-    #[arg(value_name = "ENDPOINT", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
     pub endpoint: Option<String>,
     /// Stop after the first message
     #[arg(short = 's', long)]
@@ -381,7 +383,7 @@ pub struct CreateArgs {
     #[arg(short = 'b', long, value_name = "NAME", requires = "name_a")]
     pub name_b: Option<String>,
     /// GUID that identifies the pair, with or without braces [default: a new random GUID]
-    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_new_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_new_association_id))]
     pub association_id: Option<String>,
     /// Serial number of the pair; characters other than ASCII letters and digits are stripped
     /// [default: the association id's 32 hex digits]
@@ -401,7 +403,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct PairRef {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_association_id))]
     pub association_id: String,
     /// Print the pair as JSON
     #[arg(long)]
@@ -411,7 +413,7 @@ pub struct PairRef {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = clap_complete::engine::ArgValueCompleter::new(super::docs::complete_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_association_id))]
     pub association_id: String,
     /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
     #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]

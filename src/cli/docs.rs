@@ -9,7 +9,8 @@
 //! They connect with [`Client::connect_running`], so pressing Tab never starts an engine.
 //!
 //! The scripts for all five shells are committed in `completions/` and the pages in `man/`;
-//! `tests/docs.rs` fails when either is stale.
+//! `tests/docs_generated.rs` fails when either is stale, `tests/docs_completion.rs` drives the
+//! scripts through bash, zsh and fish.
 
 use super::args::Cli;
 use crate::client::{Client, ClientOptions};
@@ -33,10 +34,10 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The registration script for one shell: the same text `COMPLETE=SHELL midi` prints, except
-/// that it calls `midi` by name rather than by the path it was generated from, so the file in
-/// `completions/` is the same on every machine.
-pub fn completion_script(shell: clap_complete::Shell) -> anyhow::Result<String> {
+/// The registration script for one shell: clap_complete's (what `COMPLETE=SHELL midi` prints),
+/// calling `midi` by name rather than by the path it was generated from, so the file in
+/// `completions/` is the same on every machine; with two fixes for bash and zsh below.
+fn completion_script(shell: clap_complete::Shell) -> anyhow::Result<String> {
     let name = shell.to_string();
     let shells = Shells::builtins();
     let completer = shells
@@ -106,6 +107,8 @@ fn write_pages(cmd: &clap::Command, out_dir: &Path) -> anyhow::Result<()> {
     let (notes, sections) = help_sections(&help);
     let mut page = Vec::new();
     man.render_title(&mut page)?;
+    // No hyphenation: a flag or an id broken across lines cannot be copied.
+    page.extend(b".nh\n");
     man.render_name_section(&mut page)?;
     man.render_synopsis_section(&mut page)?;
     man.render_description_section(&mut page)?;
@@ -133,7 +136,9 @@ fn help_sections(help: &str) -> (String, String) {
     for block in help.split("\n\n").filter(|b| !b.trim().is_empty()) {
         let mut lines = block.lines();
         let first = lines.next().unwrap_or_default();
-        let heading = first.strip_suffix(':').filter(|h| !h.starts_with(' ') && !h.contains(':'));
+        let heading = first
+            .strip_suffix(':')
+            .filter(|h| !h.starts_with(' ') && !h.contains(':'));
         match heading {
             Some(heading) => {
                 sections.control("SH", [heading.to_uppercase().as_str()]);
@@ -145,13 +150,25 @@ fn help_sections(help: &str) -> (String, String) {
                 in_section = true;
             }
             None => {
-                let roff = if in_section { &mut sections } else { &mut notes };
+                let roff = if in_section {
+                    &mut sections
+                } else {
+                    &mut notes
+                };
                 roff.control("PP", []);
-                roff.text([roman(block.split_whitespace().collect::<Vec<_>>().join(" "))]);
+                roff.text([roman(
+                    block.split_whitespace().collect::<Vec<_>>().join(" "),
+                )]);
             }
         }
     }
-    let render = |roff: Roff| if roff == Roff::new() { String::new() } else { roff.render() };
+    let render = |roff: Roff| {
+        if roff == Roff::new() {
+            String::new()
+        } else {
+            roff.render()
+        }
+    };
     (render(notes), render(sections))
 }
 
@@ -322,10 +339,15 @@ mod tests {
         );
         assert!(notes.contains(".PP\nSends things."), "{notes}");
         assert!(
-            sections.contains(".SH EXAMPLES\n.nf\nmidi a \\-\\-b\nmidi c\n.fi\n.PP\nRules: keep it short."),
+            sections.contains(
+                ".SH EXAMPLES\n.nf\nmidi a \\-\\-b\nmidi c\n.fi\n.PP\nRules: keep it short."
+            ),
             "{sections}"
         );
-        assert!(sections.contains(".SH \"EXIT CODES\"\n.nf\n0 fine\n.fi"), "{sections}");
+        assert!(
+            sections.contains(".SH \"EXIT CODES\"\n.nf\n0 fine\n.fi"),
+            "{sections}"
+        );
     }
 
     #[test]

@@ -170,6 +170,7 @@ impl Prompter for ScriptedPrompter {
 pub struct TerminalPrompter {
     term: Term,
     theme: ColorfulTheme,
+    _raw_mode: RawMode,
     _interrupts: InterruptGuard,
 }
 
@@ -178,6 +179,7 @@ impl TerminalPrompter {
         TerminalPrompter {
             term: Term::stderr(),
             theme: ColorfulTheme::default(),
+            _raw_mode: RawMode::enter(),
             _interrupts: InterruptGuard::install(),
         }
     }
@@ -386,6 +388,45 @@ impl<'t> LineEditor<'t> {
         self.term.clear_to_end_of_screen()?;
         self.cursor_row = 0;
         self.term.flush()
+    }
+}
+
+/// Keeps the terminal (stdin) in raw mode while the wizard asks. console switches raw mode on
+/// and off around every key it reads; in between, the terminal's own line editing would act
+/// on keys typed ahead: a Backspace would erase characters before the wizard saw them. Output
+/// processing stays on, so lines still end where they should.
+struct RawMode {
+    original: Option<libc::termios>,
+}
+
+impl RawMode {
+    const FD: libc::c_int = libc::STDIN_FILENO;
+
+    fn enter() -> RawMode {
+        let mut original = std::mem::MaybeUninit::<libc::termios>::uninit();
+        // SAFETY: tcgetattr fills the struct when it returns 0; it is only read then.
+        if unsafe { libc::tcgetattr(Self::FD, original.as_mut_ptr()) } != 0 {
+            return RawMode { original: None }; // not a terminal: console reports that itself
+        }
+        let original = unsafe { original.assume_init() };
+        let mut raw = original;
+        // SAFETY: cfmakeraw only edits the struct it is given.
+        unsafe { libc::cfmakeraw(&mut raw) };
+        raw.c_oflag = original.c_oflag;
+        // SAFETY: a valid termios for a descriptor that is a terminal.
+        unsafe { libc::tcsetattr(Self::FD, libc::TCSADRAIN, &raw) };
+        RawMode {
+            original: Some(original),
+        }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(original) = &self.original {
+            // SAFETY: restores the settings read in `enter`.
+            unsafe { libc::tcsetattr(Self::FD, libc::TCSADRAIN, original) };
+        }
     }
 }
 

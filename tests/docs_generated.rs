@@ -1,0 +1,219 @@
+//! The generated files kept in the repository are what the binary generates now: the
+//! completion scripts in `completions/` and the manual pages in `man/`. When a flag or a help
+//! text changes, these tests fail until the files are regenerated:
+//!
+//! ```text
+//! MIDI_UPDATE_GENERATED=1 cargo test --test docs_generated
+//! ```
+//!
+//! (or by hand: `midi completions SHELL > completions/FILE`, `midi man --out-dir man`).
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Each shell and the file its script is kept in (the names the shells look for).
+const SCRIPTS: [(&str, &str); 5] = [
+    ("bash", "midi.bash"),
+    ("zsh", "_midi"),
+    ("fish", "midi.fish"),
+    ("elvish", "midi.elv"),
+    ("powershell", "_midi.ps1"),
+];
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn midi() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_midi"));
+    cmd.env_remove("COMPLETE").env("NO_COLOR", "1");
+    cmd
+}
+
+fn updating() -> bool {
+    std::env::var_os("MIDI_UPDATE_GENERATED").is_some_and(|v| v == "1")
+}
+
+/// The files of a directory, by name.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().unwrap().is_file())
+                .filter(|e| e.file_name() != "README.md")
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn completion_scripts_in_the_repository_are_current() {
+    let mut stale = Vec::new();
+    for (shell, file) in SCRIPTS {
+        let out = midi().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "midi completions {shell} failed");
+        assert!(!out.stdout.is_empty());
+        let path = repo("completions").join(file);
+        if std::fs::read(&path).ok().as_deref() != Some(&out.stdout[..]) {
+            if updating() {
+                std::fs::write(&path, &out.stdout).unwrap();
+            } else {
+                stale.push(format!("completions/{file}"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale: {stale:?}; regenerate with MIDI_UPDATE_GENERATED=1 cargo test --test docs_generated"
+    );
+}
+
+#[test]
+fn completion_scripts_are_the_same_as_the_environment_hook_prints() {
+    // `COMPLETE=bash midi` is clap's own way to get the script; `midi completions bash` must
+    // register the same completion function, calling back into `midi` by name.
+    for (shell, file) in [("bash", "midi.bash"), ("fish", "midi.fish")] {
+        let script = std::fs::read_to_string(repo("completions").join(file)).unwrap();
+        assert!(
+            script.contains(&format!("COMPLETE=\"{shell}\""))
+                || script.contains(&format!("COMPLETE={shell} midi")),
+            "{file} does not call back with COMPLETE={shell}:\n{script}"
+        );
+        assert!(
+            !script.contains(env!("CARGO_BIN_EXE_midi")),
+            "{file} must call `midi` by name, not this build's path"
+        );
+    }
+}
+
+#[test]
+fn manual_pages_in_the_repository_are_current() {
+    let fresh = tempfile::tempdir().unwrap();
+    midi()
+        .args(["man", "--out-dir"])
+        .arg(fresh.path())
+        .assert()
+        .success();
+    let want = files(fresh.path());
+    for page in [
+        "midi.1",
+        "midi-loopback.1",
+        "midi-loopback-create.1",
+        "midi-loopback-wizard.1",
+        "midi-endpoint-monitor.1",
+        "midi-endpoint-send-message.1",
+        "midi-service-status.1",
+        "midi-completions.1",
+    ] {
+        assert!(want.contains_key(page), "no {page} among {:?}", want.keys());
+    }
+    assert!(
+        !want.contains_key("midi-man.1"),
+        "the hidden command has no page"
+    );
+    let dir = repo("man");
+    let have = files(&dir);
+    if have != want && updating() {
+        for name in have.keys().filter(|n| !want.contains_key(*n)) {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, page) in &want {
+            std::fs::write(dir.join(name), page).unwrap();
+        }
+        return;
+    }
+    let differ: std::collections::BTreeSet<_> = want
+        .keys()
+        .chain(have.keys())
+        .filter(|name| want.get(*name) != have.get(*name))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "man/ is stale ({differ:?}); regenerate with MIDI_UPDATE_GENERATED=1 cargo test --test docs_generated"
+    );
+}
+
+/// The page as `man` shows it, in plain text.
+fn rendered(page: &str) -> String {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("MANWIDTH=100 man -l \"$1\" | col -b")
+        .arg("sh")
+        .arg(repo("man").join(page))
+        .env("LANG", "C.UTF-8")
+        .env_remove("MANPAGER")
+        .env_remove("PAGER")
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success() && !out.stdout.is_empty(),
+        "`man -l man/{page}` failed (man and col come from .ci/install-test-deps): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    join_continued_lines(&String::from_utf8(out.stdout).unwrap())
+}
+
+/// Joins a line that ends in ` \` with the next, as a shell reads a long example.
+fn join_continued_lines(text: &str) -> String {
+    let mut joined = String::new();
+    let mut continued = false;
+    for line in text.lines() {
+        let line = if continued { line.trim_start() } else { line };
+        match line.strip_suffix('\\') {
+            Some(start) => {
+                joined.push_str(start);
+                continued = true;
+            }
+            None => {
+                joined.push_str(line);
+                joined.push('\n');
+                continued = false;
+            }
+        }
+    }
+    joined
+}
+
+#[test]
+fn man_shows_the_create_page_with_its_flags_examples_and_exit_codes() {
+    let page = rendered("midi-loopback-create.1");
+    for shown in [
+        "midi-loopback-create - Create a loopback pair",
+        "-i, --association-id <GUID>",
+        "-u, --unique-identifier <ID>",
+        "-r, --root-name <NAME>",
+        "--persistent",
+        "EXAMPLES",
+        "midi loopback create --root-name \"My Loopback\" --association-id 7af38a08-0f4b-43ad-b218-1757496f0034",
+        "midi loopback create --root-name \"My Loopback\" --unique-identifier abc12345",
+        "FILES",
+        "EXIT CODES",
+        "5 conflict",
+    ] {
+        assert!(page.contains(shown), "no {shown:?} in:\n{page}");
+    }
+}
+
+#[test]
+fn man_shows_the_top_page_with_every_command() {
+    let page = rendered("midi.1");
+    for shown in [
+        "midi-loopback(1)",
+        "midi-endpoint(1)",
+        "midi-service(1)",
+        "midi-completions(1)",
+        "QUICK START",
+        "MIDI_HOME",
+    ] {
+        assert!(page.contains(shown), "no {shown:?} in:\n{page}");
+    }
+}
