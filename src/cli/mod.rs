@@ -7,7 +7,7 @@ mod bench;
 mod docs;
 mod endpoint;
 mod interrupt;
-mod loopback;
+pub(crate) mod loopback;
 mod measure;
 pub mod output;
 mod service;

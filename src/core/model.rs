@@ -123,6 +123,16 @@ impl PairDefinition {
         Ok(())
     }
 
+    /// Checks a definition for a new pair: its association id must be free, and its names and
+    /// unique identifier must clash with nobody.
+    pub fn check_new<'a>(
+        &self,
+        existing: impl IntoIterator<Item = &'a PairDefinition> + Clone,
+    ) -> Result<(), ConflictError> {
+        association_id_is_free(self.association_id, existing.clone())?;
+        self.check_conflicts(existing)
+    }
+
     /// Checks the new definition against the pairs that exist (skipping the one it replaces).
     pub fn check_conflicts<'a>(
         &self,
@@ -151,6 +161,17 @@ impl PairDefinition {
             }
         }
         Ok(())
+    }
+}
+
+/// Refuses an association id another pair already has.
+pub fn association_id_is_free<'a>(
+    id: AssociationId,
+    existing: impl IntoIterator<Item = &'a PairDefinition>,
+) -> Result<(), ConflictError> {
+    match existing.into_iter().any(|p| p.association_id == id) {
+        true => Err(ConflictError::AssociationId { value: id }),
+        false => Ok(()),
     }
 }
 
@@ -286,6 +307,22 @@ impl PairInfo {
         match side {
             Side::A => &self.endpoint_a,
             Side::B => &self.endpoint_b,
+        }
+    }
+
+    /// The definition the engine holds for this pair (what the conflict checks compare).
+    pub fn definition(&self) -> PairDefinition {
+        let endpoint = |e: &EndpointInfo| EndpointDefinition {
+            name: e.name.clone(),
+            description: e.description.clone(),
+        };
+        PairDefinition {
+            association_id: self.association_id,
+            unique_identifier: self.unique_identifier.clone(),
+            endpoint_a: endpoint(&self.endpoint_a),
+            endpoint_b: endpoint(&self.endpoint_b),
+            persistent: self.persistent,
+            muted: self.muted,
         }
     }
 

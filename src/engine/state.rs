@@ -147,16 +147,7 @@ impl Engine {
     pub fn create(&mut self, def: PairDefinition, now_ns: u64) -> Result<PairInfo, WireError> {
         def.validate()
             .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
-        if self.key_of(def.association_id).is_ok() {
-            return Err(err(
-                ErrorKind::Conflict,
-                crate::core::model::ConflictError::AssociationId {
-                    value: def.association_id,
-                }
-                .to_string(),
-            ));
-        }
-        def.check_conflicts(self.pairs.values().map(|p| &p.def))
+        def.check_new(self.pairs.values().map(|p| &p.def))
             .map_err(|e| err(ErrorKind::Conflict, e.to_string()))?;
         if def.persistent {
             // Durable before acknowledged: the pair exists only once the file holds it.

@@ -9,6 +9,7 @@ use crate::cli::output::{Style, key_values};
 use crate::core::ids::{AssociationId, Side, UniqueIdentifier};
 use crate::core::model::{
     ConflictError, EndpointDefinition, NameSpec, PairDefinition, PairInfo, PairSpec,
+    association_id_is_free,
 };
 use crate::core::rules::{self, SUFFIX_A, SUFFIX_B};
 
@@ -76,7 +77,7 @@ impl Given {
             persistent: spec.persistent,
         };
         if let Some(id) = given.association_id {
-            association_id_free(id, existing)?;
+            association_id_is_free(id, existing)?;
         }
         if let Some(unique) = &given.unique_identifier {
             probe(existing, |p| p.unique_identifier = unique.clone())?;
@@ -87,23 +88,7 @@ impl Given {
 
 /// The pairs that exist, as definitions (what the conflict check compares).
 pub fn definitions(pairs: &[PairInfo]) -> Vec<PairDefinition> {
-    pairs
-        .iter()
-        .map(|p| PairDefinition {
-            association_id: p.association_id,
-            unique_identifier: p.unique_identifier.clone(),
-            endpoint_a: EndpointDefinition {
-                name: p.endpoint_a.name.clone(),
-                description: p.endpoint_a.description.clone(),
-            },
-            endpoint_b: EndpointDefinition {
-                name: p.endpoint_b.name.clone(),
-                description: p.endpoint_b.description.clone(),
-            },
-            persistent: p.persistent,
-            muted: p.muted,
-        })
-        .collect()
+    pairs.iter().map(PairInfo::definition).collect()
 }
 
 /// The guided flow over a [`Prompter`].
@@ -240,7 +225,7 @@ impl<'a> Wizard<'a> {
             persistent: draft.persistent,
         }
         .resolve()?;
-        association_id_free(def.association_id, self.existing)?;
+        association_id_is_free(def.association_id, self.existing)?;
         def.check_conflicts(self.existing)?;
         Ok(def)
     }
@@ -309,7 +294,7 @@ impl<'a> Wizard<'a> {
 
     fn check_association_id(&self, raw: &str) -> Result<String, String> {
         let id = rules::parse_association_id(raw).map_err(|e| e.to_string())?;
-        association_id_free(id, self.existing).map_err(|e| e.to_string())?;
+        association_id_is_free(id, self.existing).map_err(|e| e.to_string())?;
         Ok(id.to_string())
     }
 
@@ -362,18 +347,6 @@ fn probe(
     };
     fill(&mut probe);
     probe.check_conflicts(existing)
-}
-
-/// `check_conflicts` treats an equal association id as "the same pair" (for updates); a new
-/// pair must not reuse one at all.
-fn association_id_free(
-    id: AssociationId,
-    existing: &[PairDefinition],
-) -> Result<(), ConflictError> {
-    match existing.iter().any(|p| p.association_id == id) {
-        true => Err(ConflictError::AssociationId { value: id }),
-        false => Ok(()),
-    }
 }
 
 /// The unique identifier `create` derives from an association id (its 32 hex digits).

@@ -7,9 +7,8 @@
 //!   a script in tests.
 //! - this file: the terminal check, the engine, the creation and the next steps.
 //!
-//! The confirmed pair is created by running `midi loopback create` with the equivalent flags
-//! (the summary shows that command line), so the wizard and the scriptable command cannot
-//! differ in what they create or print.
+//! The confirmed pair is created through the same client call and printed by the same
+//! function as `midi loopback create` (the summary shows the equivalent command line).
 //!
 //! Esc or Ctrl-C cancels at any question: nothing is created, "cancelled, nothing created" is
 //! printed on stderr and the exit status is 1 (a failure like any other: no pair exists).
@@ -20,14 +19,11 @@ pub mod prompt;
 pub use flow::{Given, Outcome, Wizard};
 pub use prompt::{Answer, PromptError, Prompter, ScriptedPrompter, TerminalPrompter};
 
-use crate::cli::args::{Cli, ColorChoice};
 use crate::cli::output::Style;
 use crate::cli::{CliError, Context};
 use crate::core::ErrorKind;
 use crate::core::ids::{AssociationId, Side};
 use crate::core::model::{PairDefinition, PairSpec};
-use clap::Parser;
-use std::ffi::OsString;
 use std::io::IsTerminal;
 
 /// The exit status of a cancelled wizard.
@@ -52,11 +48,10 @@ pub fn run_wizard(ctx: &Context, given: Option<PairSpec>) -> anyhow::Result<i32>
             return Ok(EXIT_CANCELLED);
         }
     };
-    let code = crate::cli::run(create_command_line(ctx, &def)?)?;
-    if code == 0 {
-        print!("{}", next_steps(ctx.style, &def));
-    }
-    Ok(code)
+    let pair = ctx.client()?.create_pair(def.clone())?;
+    print!("{}", crate::cli::loopback::describe_created(ctx, &pair));
+    print!("{}", next_steps(ctx.style, &def));
+    Ok(0)
 }
 
 /// Off a terminal there is nobody to answer: say which flags do the same (exit 2).
@@ -70,39 +65,6 @@ fn off_terminal() -> CliError {
          (or --name-a NAME --name-b NAME) [--association-id GUID] [--unique-identifier ID] \
          [--description TEXT] [--persistent]",
     )
-}
-
-/// `midi loopback create` with the flags that make exactly `def`, and this run's `--home`
-/// and colour, ready for [`crate::cli::run`].
-fn create_command_line(ctx: &Context, def: &PairDefinition) -> anyhow::Result<Cli> {
-    let mut argv: Vec<OsString> = vec!["midi".into()];
-    if let Some(home) = &ctx.options.paths.home {
-        argv.push("--home".into());
-        argv.push(home.into());
-    }
-    let color = if ctx.style.color {
-        ColorChoice::Always
-    } else {
-        ColorChoice::Never
-    };
-    argv.push(format!("--color={}", color_name(color)).into());
-    argv.extend(["loopback".into(), "create".into()]);
-    for (flag, value) in flow::create_flags(def) {
-        // `--flag=value`, so a value that starts with `-` stays a value.
-        argv.push(match value {
-            Some(v) => format!("{flag}={v}").into(),
-            None => flag.into(),
-        });
-    }
-    Ok(Cli::try_parse_from(argv)?)
-}
-
-fn color_name(choice: ColorChoice) -> &'static str {
-    match choice {
-        ColorChoice::Auto => "auto",
-        ColorChoice::Always => "always",
-        ColorChoice::Never => "never",
-    }
 }
 
 /// What to try next: watch B, send on A.
