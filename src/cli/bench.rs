@@ -77,7 +77,8 @@ pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
     let total = 2 * round_trips as u64 + 3 * messages;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg:28} {bar:30} {percent:>3}%").expect("valid template"),
+        indicatif::ProgressStyle::with_template("{msg:28} {bar:30} {percent:>3}%")
+            .expect("valid template"),
     );
     let base = std::cell::Cell::new(0u64);
     let rtt_tick = || bar.set_position(bar.position() + 1000);
@@ -86,17 +87,30 @@ pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
     let engine = PrivateEngine::start()?;
     bar.set_message("engine round trips");
     let (mut a, mut bs) = engine.links("rtt", 1)?;
-    let engine_rtt = summarize(&mut bench::round_trips(&mut a, Box::new(bs.remove(0)), round_trips, &rtt_tick)?);
+    let engine_rtt = summarize(&mut bench::round_trips(
+        &mut a,
+        Box::new(bs.remove(0)),
+        round_trips,
+        &rtt_tick,
+    )?);
 
     bar.set_message("baseline round trips");
     let (_relay, mut ra, rb) = Relay::start(engine.dir(), "rtt")?;
-    let base_rtt = summarize(&mut bench::round_trips(&mut ra, Box::new(rb), round_trips, &rtt_tick)?);
+    let base_rtt = summarize(&mut bench::round_trips(
+        &mut ra,
+        Box::new(rb),
+        round_trips,
+        &rtt_tick,
+    )?);
     drop(_relay);
 
     bar.set_message("engine throughput");
     base.set(2 * round_trips as u64);
     let (mut a, bs) = engine.links("throughput", 1)?;
-    let receivers: Vec<Box<dyn Link>> = bs.into_iter().map(|b| Box::new(b) as Box<dyn Link>).collect();
+    let receivers: Vec<Box<dyn Link>> = bs
+        .into_iter()
+        .map(|b| Box::new(b) as Box<dyn Link>)
+        .collect();
     let mut engine_tp = bench::throughput(&mut a, receivers, messages, &tp_tick)?;
     // Whatever the engine itself dropped is lost too, even if the counts happened to match.
     let pairs = engine.client()?.list_pairs()?;
@@ -114,7 +128,10 @@ pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
     bar.set_message(format!("engine fan-out to {FAN}"));
     base.set(base.get() + messages);
     let (mut a, bs) = engine.links("fan-out", FAN)?;
-    let receivers: Vec<Box<dyn Link>> = bs.into_iter().map(|b| Box::new(b) as Box<dyn Link>).collect();
+    let receivers: Vec<Box<dyn Link>> = bs
+        .into_iter()
+        .map(|b| Box::new(b) as Box<dyn Link>)
+        .collect();
     let fan = bench::throughput(&mut a, receivers, messages, &tp_tick)?;
     bar.finish_and_clear();
     drop(engine);
@@ -170,11 +187,36 @@ fn print_report(ctx: &Context, r: &Report) {
     let ratio = |e: f64, b: f64| format!("{:.2}×", e / b);
     let (e, b) = (&r.engine, &r.baseline);
     let rows = [
-        ("round trip p50", us(e.rtt_p50_us), us(b.rtt_p50_us), ratio(e.rtt_p50_us, b.rtt_p50_us)),
-        ("round trip p90", us(e.rtt_p90_us), us(b.rtt_p90_us), ratio(e.rtt_p90_us, b.rtt_p90_us)),
-        ("round trip p99", us(e.rtt_p99_us), us(b.rtt_p99_us), ratio(e.rtt_p99_us, b.rtt_p99_us)),
-        ("round trip p99.9", us(e.rtt_p999_us), us(b.rtt_p999_us), ratio(e.rtt_p999_us, b.rtt_p999_us)),
-        ("round trip max", us(e.rtt_max_us), us(b.rtt_max_us), ratio(e.rtt_max_us, b.rtt_max_us)),
+        (
+            "round trip p50",
+            us(e.rtt_p50_us),
+            us(b.rtt_p50_us),
+            ratio(e.rtt_p50_us, b.rtt_p50_us),
+        ),
+        (
+            "round trip p90",
+            us(e.rtt_p90_us),
+            us(b.rtt_p90_us),
+            ratio(e.rtt_p90_us, b.rtt_p90_us),
+        ),
+        (
+            "round trip p99",
+            us(e.rtt_p99_us),
+            us(b.rtt_p99_us),
+            ratio(e.rtt_p99_us, b.rtt_p99_us),
+        ),
+        (
+            "round trip p99.9",
+            us(e.rtt_p999_us),
+            us(b.rtt_p999_us),
+            ratio(e.rtt_p999_us, b.rtt_p999_us),
+        ),
+        (
+            "round trip max",
+            us(e.rtt_max_us),
+            us(b.rtt_max_us),
+            ratio(e.rtt_max_us, b.rtt_max_us),
+        ),
         (
             "throughput A→B (messages)",
             rate(e.throughput_msgs_per_s),
@@ -187,7 +229,12 @@ fn print_report(ctx: &Context, r: &Report) {
             rate(b.throughput_words_per_s),
             ratio(e.throughput_words_per_s, b.throughput_words_per_s),
         ),
-        ("lost messages", e.lost.to_string(), b.lost.to_string(), String::new()),
+        (
+            "lost messages",
+            e.lost.to_string(),
+            b.lost.to_string(),
+            String::new(),
+        ),
     ];
     let mut t = super::output::Table::new(&["", "ENGINE", "BASELINE", "RATIO"]);
     for (name, eng, base, rat) in rows {

@@ -45,6 +45,8 @@ pub enum Action {
     MonitorOlder,
     MonitorNewer,
     MonitorClear,
+    /// Show or hide Timing Clock and Active Sensing in the monitor.
+    ToggleRealTime,
 
     ToggleHelp,
     /// Close whatever overlay or dialog is open.

@@ -5,13 +5,14 @@
 //! key binding and dialog path is tested by feeding actions and reading state and commands.
 
 use super::action::{Action, Command, Report, UpdatePurpose};
-use super::form::{Field, Form, Submission};
+use super::form::{Field, FieldError, Form, Submission};
 use super::layout;
 use super::meter::PairMeters;
 use super::strings;
 use crate::core::ids::{AssociationId, Direction};
 use crate::core::model::{PairInfo, PairUpdate};
 use crate::core::protocol::{EngineStatus, TimedMessage};
+use crate::core::ump::decode::is_hidden_real_time;
 use ratatui::layout::Rect;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -33,7 +34,10 @@ pub enum EngineState {
     Connecting,
     Running(EngineStatus),
     /// No engine answers. `was_running`: it did before, so this is a restart or a crash.
-    Lost { reason: String, was_running: bool },
+    Lost {
+        reason: String,
+        was_running: bool,
+    },
 }
 
 /// One row of the pair table: the pair as last reported and its two meters.
@@ -68,6 +72,11 @@ pub struct Monitor {
     pub paused: bool,
     /// Rows scrolled back from the newest (0: the newest is at the bottom).
     pub scroll: usize,
+    /// Show Timing Clock and Active Sensing, which otherwise drown everything else (hidden
+    /// by default, as in `midi endpoint monitor`).
+    pub show_real_time: bool,
+    /// Clock and sensing messages left out.
+    pub hidden: u64,
     seen: u64,
 }
 
@@ -75,6 +84,7 @@ impl Monitor {
     fn reset(&mut self, association_id: Option<AssociationId>) {
         *self = Monitor {
             association_id,
+            show_real_time: self.show_real_time,
             ..Default::default()
         };
     }
@@ -89,6 +99,10 @@ impl Monitor {
         self.skipped += skipped;
         for (direction, message) in messages {
             self.seen += 1;
+            if !self.show_real_time && is_hidden_real_time(message.words()) {
+                self.hidden += 1;
+                continue;
+            }
             self.entries.push_back(MonitorEntry {
                 index: self.seen,
                 direction,
@@ -197,7 +211,18 @@ impl App {
 
     /// Changes the state; returns a follow-up action, if any (the ratatui template's shape).
     pub fn update(&mut self, action: Action) -> Option<Action> {
-        self.dirty = true;
+        // Almost every action changes the screen; a tick or stray tap copies may not. Never
+        // clear the flag here: an earlier action may still be waiting for its frame.
+        self.dirty |= match &action {
+            Action::Tick(now) => self.notice.as_ref().is_some_and(|n| *now >= n.until),
+            Action::Report(report) => match report.as_ref() {
+                Report::Tapped { association_id, .. } => {
+                    self.monitor.association_id == Some(*association_id)
+                }
+                _ => true,
+            },
+            _ => true,
+        };
         let next = match action {
             Action::Quit => {
                 self.should_quit = true;
@@ -207,9 +232,6 @@ impl App {
                 self.now = now;
                 if self.notice.as_ref().is_some_and(|n| now >= n.until) {
                     self.notice = None;
-                } else {
-                    // Nothing visible changed: no need to draw for a tick alone.
-                    self.dirty = false;
                 }
                 None
             }
@@ -269,6 +291,9 @@ impl App {
             Action::MonitorClear => {
                 self.monitor.entries.clear();
                 self.monitor.scroll = 0;
+            }
+            Action::ToggleRealTime => {
+                self.monitor.show_real_time = !self.monitor.show_real_time;
             }
             Action::StartEngine => {
                 if self.is_connected() {
@@ -377,7 +402,9 @@ impl App {
     // -- Forms ------------------------------------------------------------------------------
 
     fn on_form(&mut self, action: Action) -> Option<Action> {
-        let existing: Vec<PairInfo> = self.pairs.iter().map(|p| p.info.clone()).collect();
+        let verdict = (action == Action::Submit)
+            .then(|| self.check_form())
+            .flatten();
         let Mode::Form(form) = &mut self.mode else {
             return None;
         };
@@ -419,9 +446,9 @@ impl App {
             }
             Action::Submit => {
                 form.touched = true;
-                match form.check(&existing) {
-                    Err(_) => {} // the error is already on screen
-                    Ok(submission) => {
+                match verdict {
+                    None | Some(Err(_)) => {} // the error is on screen now that it is touched
+                    Some(Ok(submission)) => {
                         form.busy = true;
                         form.engine_error = None;
                         self.outbox.push(match submission {
@@ -449,6 +476,13 @@ impl App {
             Mode::Form(f) => Some(f),
             _ => None,
         }
+    }
+
+    /// The open form's verdict: what it would send, or its first complaint. The pairs on
+    /// screen are what names and ids must not clash with.
+    pub fn check_form(&self) -> Option<Result<Submission, FieldError>> {
+        let existing: Vec<PairInfo> = self.pairs.iter().map(|p| p.info.clone()).collect();
+        self.form().map(|f| f.check(&existing))
     }
 
     // -- Remove confirmation ----------------------------------------------------------------
@@ -490,10 +524,9 @@ impl App {
                 messages,
                 skipped,
             } => {
+                // Copies for a pair no longer watched are dropped.
                 if self.monitor.association_id == Some(association_id) {
                     self.monitor.push(messages, skipped);
-                } else {
-                    self.dirty = false; // copies for a pair no longer watched
                 }
             }
         }
@@ -540,114 +573,86 @@ impl App {
     }
 
     fn on_done(&mut self, command: Command, result: Result<Option<PairInfo>, String>) {
-        if let Ok(Some(pair)) = &result
-            && let Some(row) = self
-                .pairs
-                .iter_mut()
-                .find(|r| r.info.association_id == pair.association_id)
+        let from_form = matches!(
+            command,
+            Command::Create(_)
+                | Command::Update {
+                    purpose: UpdatePurpose::Rename,
+                    ..
+                }
+        );
+        let pair = match result {
+            Err(e) => {
+                // A form waiting for this answer shows it in place, so the values can be fixed.
+                if from_form && let Some(form) = self.busy_form() {
+                    form.busy = false;
+                    form.engine_error = Some(e);
+                } else if let Some(what) = operation_name(&command) {
+                    self.notify(strings::failed(what, &e), true);
+                }
+                return;
+            }
+            Ok(pair) => pair,
+        };
+        if from_form && self.busy_form().is_some() {
+            self.mode = Mode::Normal;
+        }
+        if let Some(p) = &pair
+            && let Some(i) = self.index_of(p.association_id)
         {
-            // Show the change at once rather than at the next poll.
+            // Show the change at once rather than at the next poll; the counters stay.
+            let row = &mut self.pairs[i];
             row.info = PairInfo {
                 a_to_b: row.info.a_to_b,
                 b_to_a: row.info.b_to_a,
-                ..pair.clone()
+                ..p.clone()
             };
         }
-        let pair = result.as_ref().ok().and_then(|p| p.clone());
-        let name = |p: &Option<PairInfo>| {
-            p.as_ref()
-                .map(|p| p.endpoint_a.name.clone())
-                .unwrap_or_default()
-        };
-        match (command, result) {
-            (Command::Create(_), Ok(_)) => {
-                if let Some(p) = &pair {
-                    self.notify(
-                        strings::done_created(&p.endpoint_a.name, &p.endpoint_b.name),
-                        false,
-                    );
-                    self.select_when_seen = Some(p.association_id);
-                }
-                self.close_form();
+        let name = pair.as_ref().map_or("", |p| p.endpoint_a.name.as_str());
+        let text = match &command {
+            Command::Create(_) | Command::Update { .. } if pair.is_none() => return,
+            Command::Create(_) => {
+                let p = pair.as_ref().expect("checked above");
+                self.select_when_seen = Some(p.association_id);
+                strings::done_created(&p.endpoint_a.name, &p.endpoint_b.name)
             }
-            (
-                Command::Update {
-                    purpose: UpdatePurpose::Rename,
-                    ..
-                },
-                Ok(_),
-            ) => {
-                if let Some(p) = &pair {
-                    self.notify(
-                        strings::done_renamed(&p.endpoint_a.name, &p.endpoint_b.name),
-                        false,
-                    );
-                }
-                self.close_form();
+            Command::Update {
+                purpose: UpdatePurpose::Rename,
+                ..
+            } => {
+                let p = pair.as_ref().expect("checked above");
+                strings::done_renamed(&p.endpoint_a.name, &p.endpoint_b.name)
             }
-            (Command::Create(_), Err(e))
-            | (
-                Command::Update {
-                    purpose: UpdatePurpose::Rename,
-                    ..
-                },
-                Err(e),
-            ) => {
-                if let Mode::Form(form) = &mut self.mode {
-                    form.busy = false;
-                    form.engine_error = Some(e);
-                } else {
-                    self.notify(strings::failed(strings::OP_CREATE, &e), true);
-                }
+            Command::Update { update, .. } => {
+                strings::done_persistent(name, update.persistent.unwrap_or(false))
             }
-            (
-                Command::Update {
-                    purpose: UpdatePurpose::Persistence,
-                    update,
-                    ..
-                },
-                Ok(_),
-            ) => self.notify(
-                strings::done_persistent(&name(&pair), update.persistent.unwrap_or(false)),
-                false,
-            ),
-            (Command::SetMuted { muted, .. }, Ok(_)) => {
-                self.notify(strings::done_muted(&name(&pair), muted), false)
-            }
-            (Command::Remove { association_id }, Ok(_)) => {
-                self.pairs.retain(|r| r.info.association_id != association_id);
+            Command::SetMuted { muted, .. } => strings::done_muted(name, *muted),
+            Command::Remove { association_id } => {
+                let id = *association_id;
+                self.pairs.retain(|r| r.info.association_id != id);
                 self.select(self.selected);
-                self.notify(strings::done_removed(&name(&pair)), false);
+                strings::done_removed(name)
             }
-            (Command::SendTestNote { endpoint, .. }, Ok(_)) => {
+            Command::SendTestNote { endpoint, .. } => {
                 let shown = self
                     .pairs
                     .iter()
                     .flat_map(|r| [&r.info.endpoint_a, &r.info.endpoint_b])
                     .find(|e| e.id.as_str() == endpoint)
-                    .map_or(endpoint.clone(), |e| e.name.clone());
-                self.notify(strings::done_sent(&shown), false);
+                    .map_or(endpoint.as_str(), |e| e.name.as_str());
+                strings::done_sent(shown)
             }
-            (Command::StartEngine, Ok(_)) => self.notify(strings::DONE_STARTED.to_string(), false),
-            (command, Err(e)) => {
-                let what = match command {
-                    Command::Update { .. } => strings::OP_PERSISTENT,
-                    Command::SetMuted { .. } => strings::OP_MUTE,
-                    Command::Remove { .. } => strings::OP_REMOVE,
-                    Command::SendTestNote { .. } => strings::OP_SEND,
-                    Command::StartEngine => strings::OP_START,
-                    Command::Create(_) => strings::OP_CREATE,
-                    Command::Watch(_) => return,
-                };
-                self.notify(strings::failed(what, &e), true);
-            }
-            (Command::Watch(_), Ok(_)) => {}
-        }
+            Command::StartEngine => strings::DONE_STARTED.to_string(),
+            Command::Watch(_) => return,
+        };
+        self.notify(text, false);
     }
 
-    fn close_form(&mut self) {
-        if matches!(self.mode, Mode::Form(_)) {
-            self.mode = Mode::Normal;
+    /// The form waiting for the engine's answer, if one is open.
+    fn busy_form(&mut self) -> Option<&mut Form> {
+        match &mut self.mode {
+            Mode::Form(form) if form.busy => Some(form),
+            _ => None,
         }
     }
 
@@ -659,4 +664,21 @@ impl App {
             self.outbox.push(Command::Watch(want));
         }
     }
+}
+
+/// What a command is called in a failure notice.
+fn operation_name(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Create(_) => strings::OP_CREATE,
+        Command::Update {
+            purpose: UpdatePurpose::Rename,
+            ..
+        } => strings::OP_RENAME,
+        Command::Update { .. } => strings::OP_PERSISTENT,
+        Command::SetMuted { .. } => strings::OP_MUTE,
+        Command::Remove { .. } => strings::OP_REMOVE,
+        Command::SendTestNote { .. } => strings::OP_SEND,
+        Command::StartEngine => strings::OP_START,
+        Command::Watch(_) => return None,
+    })
 }

@@ -7,9 +7,7 @@
 
 use super::strings;
 use crate::core::ids::AssociationId;
-use crate::core::model::{
-    ConflictError, EndpointDefinition, NameSpec, PairDefinition, PairInfo, PairSpec, PairUpdate,
-};
+use crate::core::model::{ConflictError, NameSpec, PairDefinition, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules::RuleError;
 
 /// One line of editable text with a cursor (counted in characters).
@@ -205,7 +203,7 @@ impl Form {
         let mut form = Form {
             kind: FormKind::Rename {
                 association_id: pair.association_id,
-                current: definition_of(pair),
+                current: pair.definition(),
             },
             ..Form::create()
         };
@@ -219,6 +217,14 @@ impl Form {
         match self.kind {
             FormKind::Create => strings::FORM_CREATE_TITLE,
             FormKind::Rename { .. } => strings::FORM_RENAME_TITLE,
+        }
+    }
+
+    /// The line under the title: what to do here.
+    pub fn hint(&self) -> &'static str {
+        match self.kind {
+            FormKind::Create => strings::FORM_HINT_CREATE,
+            FormKind::Rename { .. } => strings::FORM_HINT_RENAME,
         }
     }
 
@@ -314,7 +320,10 @@ impl Form {
         if self.root_given() {
             return Some(NameSpec::Root(self.input(Field::Root).value().to_string()));
         }
-        let (a, b) = (self.input(Field::NameA).value(), self.input(Field::NameB).value());
+        let (a, b) = (
+            self.input(Field::NameA).value(),
+            self.input(Field::NameB).value(),
+        );
         if a.trim().is_empty() && b.trim().is_empty() {
             return None;
         }
@@ -336,17 +345,9 @@ impl Form {
                     persistent: self.persistent,
                 };
                 let def = spec.resolve().map_err(|e| self.rule_error(e))?;
-                if let Some(other) = existing
-                    .iter()
-                    .find(|p| p.association_id == def.association_id)
-                {
-                    return Err(self.conflict_error(ConflictError::AssociationId {
-                        value: other.association_id,
-                    }));
-                }
-                let others: Vec<PairDefinition> = existing.iter().map(definition_of).collect();
-                def.check_conflicts(&others)
-                    .map_err(|e| self.conflict_error(e))?;
+                let others: Vec<PairDefinition> =
+                    existing.iter().map(PairInfo::definition).collect();
+                def.check_new(&others).map_err(|e| self.conflict_error(e))?;
                 Ok(Submission::Create(def))
             }
             FormKind::Rename {
@@ -360,7 +361,8 @@ impl Form {
                     ..Default::default()
                 };
                 let next = update.apply(current).map_err(|e| self.rule_error(e))?;
-                let others: Vec<PairDefinition> = existing.iter().map(definition_of).collect();
+                let others: Vec<PairDefinition> =
+                    existing.iter().map(PairInfo::definition).collect();
                 next.check_conflicts(&others)
                     .map_err(|e| self.conflict_error(e))?;
                 Ok(Submission::Rename {
@@ -388,9 +390,8 @@ impl Form {
             RuleError::EmptyUniqueIdentifier { .. } | RuleError::UniqueIdentifierTooLong { .. } => {
                 Field::UniqueId
             }
-            RuleError::DescriptionTooLong { .. } | RuleError::DescriptionControlCharacter { .. } => {
-                Field::Description
-            }
+            RuleError::DescriptionTooLong { .. }
+            | RuleError::DescriptionControlCharacter { .. } => Field::Description,
             RuleError::MissingNames => {
                 // The core's wording names CLI flags; in a form, name the fields instead.
                 return FieldError {
@@ -428,23 +429,6 @@ impl Form {
             field,
             message: e.to_string(),
         }
-    }
-}
-
-/// A reported pair as the definition the conflict rules compare.
-// The core has no such conversion yet; this is the only place that needs one.
-pub fn definition_of(pair: &PairInfo) -> PairDefinition {
-    let endpoint = |e: &crate::core::model::EndpointInfo| EndpointDefinition {
-        name: e.name.clone(),
-        description: e.description.clone(),
-    };
-    PairDefinition {
-        association_id: pair.association_id,
-        unique_identifier: pair.unique_identifier.clone(),
-        endpoint_a: endpoint(&pair.endpoint_a),
-        endpoint_b: endpoint(&pair.endpoint_b),
-        persistent: pair.persistent,
-        muted: pair.muted,
     }
 }
 

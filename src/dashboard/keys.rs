@@ -72,6 +72,7 @@ fn normal_key(code: KeyCode, ctrl: bool) -> Option<Action> {
         KeyCode::Char('[') => Action::MonitorOlder,
         KeyCode::Char(']') => Action::MonitorNewer,
         KeyCode::Char('c') => Action::MonitorClear,
+        KeyCode::Char('f') => Action::ToggleRealTime,
         KeyCode::Char('s') => Action::StartEngine,
         _ => return None,
     })

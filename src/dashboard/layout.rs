@@ -35,11 +35,8 @@ pub fn areas(screen: Rect, pairs: usize) -> Areas {
     let room = (body.height.saturating_sub(detail_min + TABLE_CHROME) / ROW_HEIGHT).max(1);
     // Whole rows only: a spare line goes to the detail instead.
     let table_height = TABLE_CHROME + ROW_HEIGHT * room.min(pairs.max(1) as u16);
-    let [table, detail] = Layout::vertical([
-        Constraint::Length(table_height),
-        Constraint::Fill(1),
-    ])
-    .areas(body);
+    let [table, detail] =
+        Layout::vertical([Constraint::Length(table_height), Constraint::Fill(1)]).areas(body);
     Areas {
         header,
         table,

@@ -7,7 +7,7 @@
 //! - [`keys`] turns keys and the mouse into [`action::Action`]s;
 //! - [`app`] holds the state and changes it, without I/O; [`form`] and [`meter`] are its parts;
 //! - [`view`] draws the state (panels), with [`widgets`] (reusable pieces), [`layout`] (where
-//!   things go), [`theme`] (colour or not), [`format`] (numbers) and [`strings`] (every text).
+//!   things go), [`theme`] (colour or not), [`format`](mod@format) (numbers) and [`strings`] (every text).
 
 pub mod action;
 pub mod app;
@@ -46,18 +46,13 @@ pub fn run(ctx: &Context, args: DashboardArgs) -> anyhow::Result<i32> {
     let mut app = App::new(Instant::now());
     // Connect (and autostart, with the usual spinner) before the screen is ours. A failure
     // is not fatal: the dashboard shows it and keeps trying.
-    let client = match ctx.client() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            runner::dispatch(
-                &mut app,
-                Action::Report(Box::new(Report::Unreachable {
-                    reason: e.to_string(),
-                })),
-            );
-            None
-        }
-    };
+    let client = ctx.client().map_err(|e| e.to_string());
+    if let Err(reason) = &client {
+        let report = Report::Unreachable {
+            reason: reason.clone(),
+        };
+        runner::dispatch(&mut app, Action::Report(Box::new(report)));
+    }
     let (command_tx, command_rx) = mpsc::channel();
     let (report_tx, report_rx) = mpsc::channel();
     // Not joined on the way out: it ends when the command channel closes, and the process

@@ -26,11 +26,11 @@ const TAP_BATCH: Duration = Duration::from_millis(100);
 /// Most messages one tap report carries; the rest are only counted.
 const TAP_BATCH_MAX: usize = super::app::MONITOR_CAPACITY;
 
-/// Starts the source thread. `client` is a connection made already (or `None`); the thread
-/// ends when the command sender is dropped.
+/// Starts the source thread with the connection made at start-up, or why there is none; the
+/// thread ends when the command sender is dropped.
 pub fn spawn(
     options: ClientOptions,
-    client: Option<Client>,
+    client: Result<Client, String>,
     refresh: Duration,
     commands: Receiver<Command>,
     reports: Sender<Report>,
@@ -38,9 +38,14 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("dashboard-source".into())
         .spawn(move || {
+            let (client, start_error) = match client {
+                Ok(c) => (Some(c), None),
+                Err(e) => (None, Some(e)),
+            };
             Source {
                 options,
                 client,
+                start_error,
                 refresh,
                 reports,
                 watched: None,
@@ -54,6 +59,9 @@ pub fn spawn(
 struct Source {
     options: ClientOptions,
     client: Option<Client>,
+    /// Why the engine could not be started when the dashboard opened: a better reason to show
+    /// than "no engine is running", until an engine answers.
+    start_error: Option<String>,
     refresh: Duration,
     reports: Sender<Report>,
     watched: Option<AssociationId>,
@@ -116,13 +124,18 @@ impl Source {
     fn poll(&mut self) -> Result<bool, ()> {
         if self.client.is_none() {
             match Client::connect_running(&self.quiet_options(false)) {
-                Ok(Some(c)) => self.client = Some(c),
+                Ok(Some(c)) => {
+                    self.client = Some(c);
+                    self.start_error = None;
+                }
                 Ok(None) => {
                     self.tap = None;
-                    let reason = format!(
-                        "no engine is running at {}",
-                        self.options.paths.socket.display()
-                    );
+                    let reason = self.start_error.clone().unwrap_or_else(|| {
+                        format!(
+                            "no engine is running at {}",
+                            self.options.paths.socket.display()
+                        )
+                    });
                     self.send(Report::Unreachable { reason })?;
                     return Ok(false);
                 }
@@ -174,9 +187,10 @@ impl Source {
     /// Starts, replaces or stops the tap so it follows the watched pair. `exists`: whether the
     /// watched pair is in the latest snapshot (`None`: not known yet, try anyway).
     fn sync_tap(&mut self, exists: Option<bool>) {
-        let alive = self.tap.as_ref().is_some_and(|t| {
-            Some(t.association_id) == self.watched && !t.thread.is_finished()
-        });
+        let alive = self
+            .tap
+            .as_ref()
+            .is_some_and(|t| Some(t.association_id) == self.watched && !t.thread.is_finished());
         if alive {
             return;
         }
@@ -215,6 +229,7 @@ impl Source {
             Command::StartEngine => {
                 let client = Client::connect(&self.quiet_options(true)).map_err(text)?;
                 self.client = Some(client);
+                self.start_error = None;
                 Ok(None)
             }
             Command::SendTestNote {
@@ -260,10 +275,7 @@ impl Source {
                 match result {
                     Ok(pair) => Ok(Some(pair)),
                     Err(e) => {
-                        if matches!(
-                            e,
-                            ClientError::Disconnected(_) | ClientError::EngineStopped
-                        ) {
+                        if matches!(e, ClientError::Disconnected(_) | ClientError::EngineStopped) {
                             self.client = None;
                         }
                         Err(text(e))
@@ -284,11 +296,7 @@ fn lost_reason(e: &ClientError) -> String {
 
 /// The tap thread: gathers copies of the pair's traffic and sends them in batches until told
 /// to stop, or until the pair or the engine goes away.
-fn run_tap(
-    mut tap: crate::client::TapConnection,
-    stop: Arc<AtomicBool>,
-    reports: Sender<Report>,
-) {
+fn run_tap(mut tap: crate::client::TapConnection, stop: Arc<AtomicBool>, reports: Sender<Report>) {
     let association_id = tap.association_id();
     let mut batch: VecDeque<(Direction, TimedMessage)> = VecDeque::new();
     let mut skipped = 0u64;

@@ -62,7 +62,6 @@ pub const LABEL_PEAK: &str = "peak";
 pub const LABEL_OVERFLOW: &str = "overflow";
 pub const LABEL_MUTED: &str = "muted";
 pub const LABEL_REFUSED: &str = "refused";
-pub const LABEL_CLIENTS: &str = "clients";
 pub fn history_caption(seconds: usize) -> String {
     format!("last {seconds}s")
 }
@@ -75,6 +74,9 @@ pub const MONITOR_EMPTY: &str = "Nothing has crossed this pair since you selecte
 pub const MONITOR_EMPTY_HINT: &str = "Press a or b to send a test note from side A or B.";
 pub fn monitor_skipped(n: u64) -> String {
     format!("({n} more not shown)")
+}
+pub fn monitor_hidden(n: u64) -> String {
+    format!("({n} clock/sensing hidden)")
 }
 pub fn monitor_scrolled(n: usize) -> String {
     format!("{n} newer below")
@@ -95,11 +97,8 @@ pub const HINTS_NORMAL: &[(&str, &str)] = &[
     ("space", "pause"),
 ];
 pub const HINTS_NO_PAIRS: &[(&str, &str)] = &[("q", "quit"), ("?", "help"), ("n", "new pair")];
-pub const HINTS_UNREACHABLE: &[(&str, &str)] = &[
-    ("q", "quit"),
-    ("?", "help"),
-    ("s", "start the engine"),
-];
+pub const HINTS_UNREACHABLE: &[(&str, &str)] =
+    &[("q", "quit"), ("?", "help"), ("s", "start the engine")];
 pub const HINTS_FORM: &[(&str, &str)] = &[
     ("Enter", "save"),
     ("Esc", "cancel"),
@@ -138,6 +137,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("space", "pause / resume"),
             ("[ ]", "scroll older / newer"),
             ("c", "clear"),
+            ("f", "show / hide timing clock and active sensing"),
         ],
     ),
     (
@@ -170,7 +170,8 @@ pub const CHECKBOX_OFF: &str = "[ ]";
 pub const PERSISTENT_HINT: &str = "keep it across engine restarts";
 pub const FORM_HINT_CREATE: &str =
     "Type a root name, or names A and B. Enter creates the pair, Esc cancels.";
-pub const FORM_HINT_RENAME: &str = "Same rules as `midi loopback update`. Enter saves, Esc cancels.";
+pub const FORM_HINT_RENAME: &str =
+    "Same rules as `midi loopback update`. Enter saves, Esc cancels.";
 pub const FORM_OK: &str = "✓ ready: Enter saves";
 pub const FORM_BUSY: &str = "… waiting for the engine";
 pub const FORM_MISSING_NAMES: &str = "type a root name, or both name A and name B";

@@ -53,8 +53,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     frame.render_widget(block, area);
 
     let [meters, monitor] = layout::detail_columns(inner);
-    let [upper, lower] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(meters);
+    let [upper, lower] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(meters);
     let (a, _) = MeterPanel::history(row.meter(Direction::AToB), upper.width as usize);
     let (b, _) = MeterPanel::history(row.meter(Direction::BToA), upper.width as usize);
     let max = a.iter().chain(&b).copied().max().unwrap_or(0);
@@ -65,10 +64,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             max,
             theme,
         };
-        frame.render_widget(panel, Rect {
-            width: area.width.saturating_sub(1),
-            ..area
-        });
+        frame.render_widget(
+            panel,
+            Rect {
+                width: area.width.saturating_sub(1),
+                ..area
+            },
+        );
     }
     draw_monitor(frame, monitor, app, theme);
 }
@@ -91,14 +93,23 @@ fn draw_monitor(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.dim(),
         ));
     }
+    if m.hidden > 0 && !m.show_real_time {
+        title.push(Span::styled(
+            format!("{} ", strings::monitor_hidden(m.hidden)),
+            theme.dim(),
+        ));
+    }
     let mut block = Block::new()
         .borders(Borders::LEFT)
         .border_style(theme.border())
         .title(Line::from(title));
     if m.scroll > 0 {
         block = block.title_bottom(
-            Line::styled(format!(" {} ", strings::monitor_scrolled(m.scroll)), theme.dim())
-                .alignment(Alignment::Right),
+            Line::styled(
+                format!(" {} ", strings::monitor_scrolled(m.scroll)),
+                theme.dim(),
+            )
+            .alignment(Alignment::Right),
         );
     }
     let inner = block.inner(area);

@@ -26,19 +26,14 @@ pub fn form(frame: &mut Frame, form: &Form, app: &App, theme: Theme) {
     ])
     .areas(inner);
 
-    let hint = match form.kind {
-        crate::dashboard::form::FormKind::Create => strings::FORM_HINT_CREATE,
-        crate::dashboard::form::FormKind::Rename { .. } => strings::FORM_HINT_RENAME,
-    };
     frame.render_widget(
-        Paragraph::new(hint)
+        Paragraph::new(form.hint())
             .style(theme.dim())
             .wrap(Wrap { trim: true }),
         hint_area,
     );
 
-    let existing: Vec<_> = app.pairs.iter().map(|p| p.info.clone()).collect();
-    let verdict = form.check(&existing);
+    let verdict = app.check_form().expect("a form is open");
     let error_field = match (&verdict, form.touched) {
         (Err(e), true) => Some(e.field),
         _ => None,
@@ -67,7 +62,10 @@ pub fn form(frame: &mut Frame, form: &Form, app: &App, theme: Theme) {
                 strings::CHECKBOX_OFF
             };
             spans.push(Span::styled(check, label_style));
-            spans.push(Span::styled(format!(" {}", field.placeholder()), theme.dim()));
+            spans.push(Span::styled(
+                format!(" {}", field.placeholder()),
+                theme.dim(),
+            ));
         } else if let Some(derived) = form.derived_name(field) {
             spans.push(Span::styled(derived, theme.dim()));
         } else {
@@ -93,14 +91,18 @@ pub fn form(frame: &mut Frame, form: &Form, app: &App, theme: Theme) {
         Line::styled(format!("{} {e}", strings::ERROR_MARK), theme.error())
     } else {
         match (&verdict, form.touched) {
-            (Err(e), true) => {
-                Line::styled(format!("{} {}", strings::ERROR_MARK, e.message), theme.error())
-            }
+            (Err(e), true) => Line::styled(
+                format!("{} {}", strings::ERROR_MARK, e.message),
+                theme.error(),
+            ),
             (Ok(_), true) => Line::styled(strings::FORM_OK, theme.ok()),
             _ => Line::raw(""),
         }
     };
-    frame.render_widget(Paragraph::new(message).wrap(Wrap { trim: true }), message_area);
+    frame.render_widget(
+        Paragraph::new(message).wrap(Wrap { trim: true }),
+        message_area,
+    );
 }
 
 /// The part of `value` that fits in `width` columns with the cursor in view, and the cursor's

@@ -140,17 +140,15 @@ fn pair_row(
         Line::styled(Direction::BToA.label(), theme.direction(Direction::BToA)),
     ]);
     let sparks = Text::from(vec![
-        Line::styled(
-            spark_text(&a_to_b.0, max),
-            theme.direction(Direction::AToB),
-        ),
-        Line::styled(
-            spark_text(&b_to_a.0, max),
-            theme.direction(Direction::BToA),
-        ),
+        Line::styled(spark_text(&a_to_b.0, max), theme.direction(Direction::AToB)),
+        Line::styled(spark_text(&b_to_a.0, max), theme.direction(Direction::BToA)),
     ]);
     let cells = vec![
-        Cell::from(if selected { strings::SELECTED_MARK } else { " " }),
+        Cell::from(if selected {
+            strings::SELECTED_MARK
+        } else {
+            " "
+        }),
         Cell::from(two(name(&p.endpoint_a.name), name(&p.endpoint_b.name))),
         Cell::from(p.association_id.short()).style(theme.dim()),
         Cell::from(flags),
@@ -178,7 +176,5 @@ fn pair_row(
     } else {
         theme.base()
     };
-    Row::new(cells)
-        .height(layout::ROW_HEIGHT)
-        .style(style)
+    Row::new(cells).height(layout::ROW_HEIGHT).style(style)
 }

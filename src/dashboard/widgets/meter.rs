@@ -40,7 +40,10 @@ impl Widget for MeterPanel<'_> {
         let (values, span) = Self::history(m, area.width as usize);
         let mut lines = vec![
             Line::from(vec![
-                Span::styled(format!("{} ", self.direction.label()), dir_style.add_modifier(ratatui::style::Modifier::BOLD)),
+                Span::styled(
+                    format!("{} ", self.direction.label()),
+                    dir_style.add_modifier(ratatui::style::Modifier::BOLD),
+                ),
                 Span::styled(format!("{:>5}", format::rate(m.rate)), t.header_label()),
                 Span::raw(format!(" {}", strings::RATE_UNIT)),
                 Span::styled(
@@ -49,9 +52,21 @@ impl Widget for MeterPanel<'_> {
                 ),
             ]),
             Line::from(vec![
-                Span::raw(format!("{} {}", strings::LABEL_TOTAL, format::count(s.messages))),
-                Span::raw(format!("  {} {}", strings::LABEL_DROPS, format::count(m.drops()))),
-                Span::raw(format!("  {} {}", strings::LABEL_REFUSED, format::count(s.refused))),
+                Span::raw(format!(
+                    "{} {}",
+                    strings::LABEL_TOTAL,
+                    format::count(s.messages)
+                )),
+                Span::raw(format!(
+                    "  {} {}",
+                    strings::LABEL_DROPS,
+                    format::count(m.drops())
+                )),
+                Span::raw(format!(
+                    "  {} {}",
+                    strings::LABEL_REFUSED,
+                    format::count(s.refused)
+                )),
             ]),
         ];
         // Taller panels also say where the drops come from, and what span the bars cover.
@@ -69,7 +84,13 @@ impl Widget for MeterPanel<'_> {
             ));
         }
         let text_rows = (lines.len() as u16).min(area.height);
-        Paragraph::new(lines).render(Rect { height: text_rows, ..area }, buf);
+        Paragraph::new(lines).render(
+            Rect {
+                height: text_rows,
+                ..area
+            },
+            buf,
+        );
         let spark_area = Rect {
             y: area.y + text_rows,
             height: area.height - text_rows,

@@ -1,0 +1,166 @@
+//! The dashboard's screens as text, at 80×24 and 120×40 (insta snapshots). Everything on
+//! screen comes from fixtures (fixed ids, names, uptime and counters), so nothing volatile
+//! needs filtering. The snapshots are drawn without colour, which is also what `NO_COLOR`
+//! shows: every meaning must be readable in the symbols alone.
+
+mod dashboard_fixtures;
+
+use crossterm::event::KeyCode;
+use dashboard_fixtures::*;
+use midi_loopback::core::ids::Direction;
+use midi_loopback::core::protocol::TimedMessage;
+use midi_loopback::dashboard::action::{Action, Report};
+use midi_loopback::dashboard::app::App;
+use midi_loopback::dashboard::runner::dispatch;
+
+/// Snapshots the screen `build` makes, at both sizes the issue asks for.
+fn at_both_sizes(name: &str, build: impl Fn(u16, u16) -> App) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let app = build(w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(&app));
+    }
+}
+
+/// A steady 200 msg/s A→B with a burst every ten seconds, and a trickle B→A.
+fn busy(_: usize, s: u32) -> (u64, u64) {
+    (
+        if s.is_multiple_of(10) { 1200 } else { 200 },
+        u64::from(s % 2),
+    )
+}
+
+#[test]
+fn no_pairs() {
+    at_both_sizes("no_pairs", |w, h| watched(w, h, vec![], 3, |_, _| (0, 0)));
+}
+
+#[test]
+fn one_pair_with_traffic_both_ways() {
+    at_both_sizes("one_pair", |w, h| {
+        let mut p = pair(1, "Studio");
+        p.persistent = true;
+        p.endpoint_a.clients = 1;
+        p.endpoint_b.clients = 2;
+        watched(w, h, vec![p], 90, busy)
+    });
+}
+
+#[test]
+fn traffic_in_one_direction_only() {
+    // A→B carries 500 msg/s, B→A nothing: the two lines must differ in their text.
+    at_both_sizes("one_direction", |w, h| {
+        watched(w, h, vec![pair(1, "Studio")], 70, |_, _| (500, 0))
+    });
+}
+
+#[test]
+fn twelve_pairs_scrolled_to_the_end() {
+    at_both_sizes("twelve_pairs", |w, h| {
+        let mut app = watched(w, h, twelve_pairs(), 65, |i, s| match i {
+            0 => (50, 50),
+            7 => (u64::from(s) * 10, 0),
+            11 => (0, 300),
+            _ => (0, 0),
+        });
+        press(&mut app, KeyCode::End);
+        app
+    });
+}
+
+#[test]
+fn the_monitor_shows_decoded_messages() {
+    at_both_sizes("monitor", |w, h| {
+        let pairs = vec![pair(1, "Studio")];
+        let mut app = watched(w, h, pairs.clone(), 5, |_, _| (2, 1));
+        let id = pairs[0].association_id;
+        let msg = |words: &[u32]| TimedMessage::new(0, words).unwrap();
+        let messages = vec![
+            (Direction::AToB, msg(&[0x2090_3C64])),
+            (Direction::AToB, msg(&[0x2080_3C00])),
+            (Direction::BToA, msg(&[0x20B0_0740])),
+            (Direction::AToB, msg(&[0x4090_3C00, 0xC000_0000])),
+            (Direction::BToA, msg(&[0x10F8_0000])),
+        ];
+        let report = Report::Tapped {
+            association_id: id,
+            messages,
+            skipped: 0,
+        };
+        dispatch(&mut app, Action::Report(Box::new(report)));
+        app
+    });
+}
+
+#[test]
+fn create_form_empty() {
+    at_both_sizes("create_form", |w, h| {
+        let mut app = watched(w, h, vec![pair(1, "Studio")], 2, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('n'));
+        app
+    });
+}
+
+#[test]
+fn create_form_refusing_a_name_in_use() {
+    at_both_sizes("create_form_refused", |w, h| {
+        let mut app = watched(w, h, vec![pair(1, "Studio")], 2, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('n'));
+        type_text(&mut app, "studio");
+        app
+    });
+}
+
+#[test]
+fn rename_form() {
+    at_both_sizes("rename_form", |w, h| {
+        let mut app = watched(w, h, vec![pair(1, "Studio")], 2, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('r'));
+        app
+    });
+}
+
+#[test]
+fn remove_confirmation() {
+    at_both_sizes("confirm_remove", |w, h| {
+        let mut p = pair(1, "Studio");
+        p.persistent = true;
+        let mut app = watched(w, h, vec![p], 2, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('d'));
+        app
+    });
+}
+
+#[test]
+fn help_overlay() {
+    at_both_sizes("help", |w, h| {
+        let mut app = watched(w, h, vec![pair(1, "Studio")], 2, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('?'));
+        app
+    });
+}
+
+#[test]
+fn engine_unreachable() {
+    at_both_sizes("unreachable", |w, h| {
+        let mut app = app(w, h);
+        let reason = "no engine is running at /tmp/midi-test/engine.sock".to_string();
+        dispatch(
+            &mut app,
+            Action::Report(Box::new(Report::Unreachable { reason })),
+        );
+        app
+    });
+}
+
+#[test]
+fn engine_restarting() {
+    at_both_sizes("reconnecting", |w, h| {
+        let mut app = watched(w, h, vec![pair(1, "Studio")], 2, |_, _| (1, 1));
+        let reason = "the engine stopped".to_string();
+        dispatch(
+            &mut app,
+            Action::Report(Box::new(Report::Unreachable { reason })),
+        );
+        app
+    });
+}
