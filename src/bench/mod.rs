@@ -107,7 +107,12 @@ impl Link for RelayLink {
 }
 
 /// Round trips A→B→A, one message at a time: B echoes every message back. Nanoseconds each.
-pub fn round_trips(a: &mut dyn Link, mut b: Box<dyn Link>, n: u32, tick: &dyn Fn()) -> anyhow::Result<Vec<u64>> {
+pub fn round_trips(
+    a: &mut dyn Link,
+    mut b: Box<dyn Link>,
+    n: u32,
+    tick: &dyn Fn(),
+) -> anyhow::Result<Vec<u64>> {
     let echo = std::thread::spawn(move || -> anyhow::Result<()> {
         let mut buf = Vec::new();
         let mut echoed = 0u32;
@@ -138,7 +143,8 @@ pub fn round_trips(a: &mut dyn Link, mut b: Box<dyn Link>, n: u32, tick: &dyn Fn
             tick();
         }
     }
-    echo.join().map_err(|_| anyhow::anyhow!("echo thread panicked"))??;
+    echo.join()
+        .map_err(|_| anyhow::anyhow!("echo thread panicked"))??;
     Ok(samples)
 }
 
@@ -153,9 +159,17 @@ pub struct Throughput {
 }
 
 /// Sends `total` messages from `a` in batches; every receiver must get all of them.
-pub fn throughput(a: &mut dyn Link, receivers: Vec<Box<dyn Link>>, total: u64, tick: &dyn Fn(u64)) -> anyhow::Result<Throughput> {
+pub fn throughput(
+    a: &mut dyn Link,
+    receivers: Vec<Box<dyn Link>>,
+    total: u64,
+    tick: &dyn Fn(u64),
+) -> anyhow::Result<Throughput> {
     let mix = message_mix();
-    let counters: Vec<Arc<AtomicU64>> = receivers.iter().map(|_| Arc::new(AtomicU64::new(0))).collect();
+    let counters: Vec<Arc<AtomicU64>> = receivers
+        .iter()
+        .map(|_| Arc::new(AtomicU64::new(0)))
+        .collect();
     let handles: Vec<_> = receivers
         .into_iter()
         .zip(counters.iter().cloned())
@@ -190,7 +204,11 @@ pub fn throughput(a: &mut dyn Link, receivers: Vec<Box<dyn Link>>, total: u64, t
         // Keep within the window of the slowest receiver, so nobody overflows.
         let mut waited = Instant::now();
         loop {
-            let slowest = counters.iter().map(|c| c.load(Ordering::Acquire)).min().unwrap_or(sent);
+            let slowest = counters
+                .iter()
+                .map(|c| c.load(Ordering::Acquire))
+                .min()
+                .unwrap_or(sent);
             if sent - slowest <= WINDOW {
                 break;
             }
@@ -210,7 +228,9 @@ pub fn throughput(a: &mut dyn Link, receivers: Vec<Box<dyn Link>>, total: u64, t
     }
     let mut lost = 0;
     for h in handles {
-        let got = h.join().map_err(|_| anyhow::anyhow!("receiver panicked"))??;
+        let got = h
+            .join()
+            .map_err(|_| anyhow::anyhow!("receiver panicked"))??;
         lost = lost.max(total - got);
     }
     let secs = started.elapsed().as_secs_f64();
@@ -248,14 +268,22 @@ impl PrivateEngine {
     }
 
     /// A fresh pair and `receivers` connections on B, plus one on A.
-    pub fn links(&self, tag: &str, receivers: usize) -> anyhow::Result<(EndpointConnection, Vec<EndpointConnection>)> {
+    pub fn links(
+        &self,
+        tag: &str,
+        receivers: usize,
+    ) -> anyhow::Result<(EndpointConnection, Vec<EndpointConnection>)> {
         let pair = self.client()?.create(&PairSpec {
             names: Some(NameSpec::Root(format!("bench {tag}"))),
             ..Default::default()
         })?;
         let a = self.client()?.open_endpoint(pair.endpoint_a.id.as_str())?;
         let bs = (0..receivers)
-            .map(|_| self.client()?.open_endpoint(pair.endpoint_b.id.as_str()).map_err(anyhow::Error::from))
+            .map(|_| {
+                self.client()?
+                    .open_endpoint(pair.endpoint_b.id.as_str())
+                    .map_err(anyhow::Error::from)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok((a, bs))
     }
@@ -298,7 +326,9 @@ impl Relay {
         let a = loop {
             match RelayLink::connect(&socket) {
                 Ok(l) => break l,
-                Err(e) if Instant::now() > deadline => return Err(e.context("the relay did not start")),
+                Err(e) if Instant::now() > deadline => {
+                    return Err(e.context("the relay did not start"));
+                }
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
         };
