@@ -7,10 +7,10 @@
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
 //! - [`cli`], [`dashboard`], [`wizard`]: the faces a person uses.
 
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod core;
 pub mod dashboard;
 pub mod engine;
 pub mod wizard;
-pub mod bench;
