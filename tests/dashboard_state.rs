@@ -12,6 +12,7 @@ use dashboard_fixtures::*;
 use midi_loopback::core::ids::{Direction, Side};
 use midi_loopback::core::model::{NameSpec, PairUpdate};
 use midi_loopback::core::protocol::TimedMessage;
+use midi_loopback::core::rules::RuleError;
 use midi_loopback::dashboard::action::{Action, Command, Report, UpdatePurpose};
 use midi_loopback::dashboard::app::{
     App, EngineState, MONITOR_CAPACITY, Mode, NOTICE_FOR, TEST_NOTE_OFF, TEST_NOTE_ON,
@@ -694,7 +695,7 @@ fn the_create_form_applies_the_core_rules_as_the_user_types() {
     press(&mut app, KeyCode::Char('n'));
     assert_eq!(
         form_error(&app).unwrap(),
-        (Field::Root, strings::FORM_MISSING_NAMES.to_string())
+        (Field::Root, RuleError::MissingNames.to_string())
     );
     // Too long: 96 bytes plus " (A)" is over the 98-byte endpoint-name limit.
     type_text(&mut app, &"x".repeat(96));

@@ -30,18 +30,9 @@ fn parse_id(r: &PairRef) -> anyhow::Result<AssociationId> {
     Ok(rules::parse_association_id(&r.association_id)?)
 }
 
-/// The names the user gave, as the rules see them.
-pub fn name_spec(root: Option<String>, a: Option<String>, b: Option<String>) -> Option<NameSpec> {
-    match (root, a, b) {
-        (Some(root), _, _) => Some(NameSpec::Root(root)),
-        (None, Some(a), Some(b)) => Some(NameSpec::Each { a, b }),
-        _ => None,
-    }
-}
-
 fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<i32> {
     let spec = PairSpec {
-        names: name_spec(args.root_name, args.name_a, args.name_b),
+        names: NameSpec::from_parts(args.root_name, args.name_a, args.name_b),
         association_id: args.association_id,
         unique_identifier: args.unique_identifier,
         description: args.description,

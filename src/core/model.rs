@@ -16,6 +16,25 @@ pub enum NameSpec {
     Each { a: String, b: String },
 }
 
+impl NameSpec {
+    /// The names as a user gave them: a root name wins; otherwise the two names (one left
+    /// out counts as empty, which the rules refuse); nothing given is `None`.
+    pub fn from_parts(
+        root: Option<String>,
+        a: Option<String>,
+        b: Option<String>,
+    ) -> Option<NameSpec> {
+        match (root, a, b) {
+            (Some(root), _, _) => Some(NameSpec::Root(root)),
+            (None, None, None) => None,
+            (None, a, b) => Some(NameSpec::Each {
+                a: a.unwrap_or_default(),
+                b: b.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
 /// A request to create a pair, as typed by a user (not yet validated).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PairSpec {

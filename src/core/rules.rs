@@ -67,9 +67,7 @@ pub enum RuleError {
         "description contains a control character (U+{code:04X}); use printable characters only"
     )]
     DescriptionControlCharacter { code: u32 },
-    #[error(
-        "both endpoint names are needed: give --root-name NAME, or --name-a NAME and --name-b NAME together"
-    )]
+    #[error("both endpoint names are needed: give a root name, or a name for A and a name for B")]
     MissingNames,
 }
 

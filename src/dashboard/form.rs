@@ -315,22 +315,17 @@ impl Form {
         (!v.trim().is_empty()).then(|| v.to_string())
     }
 
-    /// The names as the CLI would take them: a root name wins, else the two names.
+    /// The names as the CLI would take them (empty fields count as not given).
     fn name_spec(&self) -> Option<NameSpec> {
-        if self.root_given() {
-            return Some(NameSpec::Root(self.input(Field::Root).value().to_string()));
-        }
-        let (a, b) = (
-            self.input(Field::NameA).value(),
-            self.input(Field::NameB).value(),
-        );
-        if a.trim().is_empty() && b.trim().is_empty() {
-            return None;
-        }
-        Some(NameSpec::Each {
-            a: a.to_string(),
-            b: b.to_string(),
-        })
+        let root = match self.kind {
+            FormKind::Create => self.optional(Field::Root),
+            _ => None,
+        };
+        NameSpec::from_parts(
+            root,
+            self.optional(Field::NameA),
+            self.optional(Field::NameB),
+        )
     }
 
     /// Runs every rule on what is typed, and the conflict check against `existing` pairs.
@@ -392,13 +387,7 @@ impl Form {
             }
             RuleError::DescriptionTooLong { .. }
             | RuleError::DescriptionControlCharacter { .. } => Field::Description,
-            RuleError::MissingNames => {
-                // The core's wording names CLI flags; in a form, name the fields instead.
-                return FieldError {
-                    field: Field::Root,
-                    message: strings::FORM_MISSING_NAMES.to_string(),
-                };
-            }
+            RuleError::MissingNames => Field::Root,
         };
         // A root name's "name A"/"name B" complaints are about the root the user typed.
         let field = if self.root_given() && matches!(field, Field::NameA | Field::NameB) {

@@ -174,7 +174,6 @@ pub const FORM_HINT_RENAME: &str =
     "Same rules as `midi loopback update`. Enter saves, Esc cancels.";
 pub const FORM_OK: &str = "✓ ready: Enter saves";
 pub const FORM_BUSY: &str = "… waiting for the engine";
-pub const FORM_MISSING_NAMES: &str = "type a root name, or both name A and name B";
 pub const ERROR_MARK: &str = "✗";
 
 // Remove confirmation.
