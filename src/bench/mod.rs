@@ -257,7 +257,10 @@ impl PrivateEngine {
             .tempdir()?;
         let mut options = ClientOptions::from_env(Some(dir.path()))?;
         options.autostart = true;
-        options.engine_program = std::env::current_exe().ok();
+        // MIDI_ENGINE_BIN (already read) may name a wrapper, e.g. a profiler around `midi`.
+        if options.engine_program.is_none() {
+            options.engine_program = std::env::current_exe().ok();
+        }
         options.progress = true;
         Client::connect(&options)?; // starts it
         Ok(PrivateEngine { options, dir })

@@ -211,36 +211,62 @@ pub struct PayloadSummary {
 
 /// Checks that a data payload is whole messages only, and counts them.
 pub fn scan_payload(payload: &[u8]) -> Result<PayloadSummary, MalformedBatch> {
+    scan(&mut ReadOnly(payload))
+}
+
+/// [`scan_payload`], writing `now` into every zero timestamp in the same pass, in place, so a
+/// batch can be forwarded without copying it first. On error the payload is partly stamped.
+pub fn scan_and_stamp(payload: &mut [u8], now: u64) -> Result<PayloadSummary, MalformedBatch> {
+    scan(&mut Stamping(payload, now))
+}
+
+/// A payload as [`scan`] walks it: read-only, or stamping as it goes.
+trait Walked {
+    fn bytes(&self) -> &[u8];
+    fn unstamped_at(&mut self, _offset: usize) {}
+}
+
+struct ReadOnly<'a>(&'a [u8]);
+
+impl Walked for ReadOnly<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.0
+    }
+}
+
+struct Stamping<'a>(&'a mut [u8], u64);
+
+impl Walked for Stamping<'_> {
+    fn bytes(&self) -> &[u8] {
+        self.0
+    }
+    fn unstamped_at(&mut self, offset: usize) {
+        self.0[offset..offset + TIMESTAMP_BYTES].copy_from_slice(&self.1.to_le_bytes());
+    }
+}
+
+fn scan(payload: &mut impl Walked) -> Result<PayloadSummary, MalformedBatch> {
     let mut s = PayloadSummary::default();
     let mut offset = 0;
-    while offset < payload.len() {
-        let Some((len, ts, _)) = message_at(&payload[offset..]) else {
+    let total = payload.bytes().len();
+    while offset < total {
+        let Some((len, ts, _)) = message_at(&payload.bytes()[offset..]) else {
             return Err(MalformedBatch {
                 index: s.messages as usize,
                 offset,
-                len: payload.len(),
+                len: total,
             });
         };
+        if ts == 0 {
+            s.unstamped += 1;
+            payload.unstamped_at(offset);
+        }
         s.messages += 1;
         s.words += len as u64;
-        s.unstamped += (ts == 0) as u64;
         s.max_timestamp = s.max_timestamp.max(ts);
         offset += TIMESTAMP_BYTES + 4 * len;
     }
     Ok(s)
-}
-
-/// Writes `now` into every zero timestamp of a payload already checked by [`scan_payload`],
-/// in place, so a batch can be forwarded without copying it first.
-pub fn stamp_in_place(payload: &mut [u8], now: u64) {
-    let mut offset = 0;
-    while offset < payload.len() {
-        let ts = &mut payload[offset..offset + TIMESTAMP_BYTES];
-        if ts == [0u8; TIMESTAMP_BYTES] {
-            ts.copy_from_slice(&now.to_le_bytes());
-        }
-        offset += message_bytes_at(&payload[offset..]);
-    }
 }
 
 /// Byte length of the message at the start of a payload already checked by [`scan_payload`].
@@ -390,6 +416,10 @@ mod tests {
         put_message(&mut buf, 0, &[0x2090_3C64]);
         put_message(&mut buf, 7, &[0x4090_3C00, 0x8000_0000]);
         let s = scan_payload(&buf).unwrap();
+        let mut stamped = buf.clone();
+        assert_eq!(scan_and_stamp(&mut stamped, 99).unwrap(), s);
+        let times: Vec<u64> = iter_payload(&stamped).map(|m| m.timestamp).collect();
+        assert_eq!(times, vec![99, 7]);
         assert_eq!(
             (s.messages, s.words, s.unstamped, s.max_timestamp),
             (2, 3, 1, 7)

@@ -78,7 +78,9 @@ impl Engine {
         };
         let dir = side.outgoing();
         let counters = &mut pair.counters[dir.index()];
-        let summary = match protocol::scan_payload(payload) {
+        // Checked and stamped in one pass, in the read buffer itself: the batch then goes out
+        // without another copy.
+        let summary = match protocol::scan_and_stamp(payload, now_ns) {
             Ok(s) => s,
             Err(e) => {
                 counters.stats.refused += 1;
@@ -115,10 +117,6 @@ impl Engine {
         }
         counters.count(summary.messages, summary.words, now_ns);
 
-        // Stamped in the read buffer itself: the batch then goes out without another copy.
-        if summary.unstamped > 0 {
-            protocol::stamp_in_place(payload, now_ns);
-        }
         let payload: &[u8] = payload;
         let (body, delivered) = if summary.max_timestamp <= now_ns {
             (payload, summary.messages)
