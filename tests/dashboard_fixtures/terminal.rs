@@ -55,15 +55,30 @@ impl Session {
         o
     }
 
-    /// Starts `midi dashboard` in a `width` × `height` tmux window.
+    /// Starts `midi dashboard` in a `width` × `height` tmux window (its stderr to a file, so
+    /// log lines never land on the screen under test).
     pub fn open_dashboard(&self, width: u16, height: u16) {
+        self.start(&["dashboard"], Some("dashboard.err"), width, height);
+    }
+
+    /// Starts any `midi` command on the terminal, stderr included (pickers draw there).
+    pub fn open(&self, args: &[&str], width: u16, height: u16) {
+        self.start(args, None, width, height);
+    }
+
+    fn start(&self, args: &[&str], stderr_file: Option<&str>, width: u16, height: u16) {
         // The exit code goes to a file: after `q` the alternate screen is gone, and nothing
         // else on screen would tell.
+        let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let redirect = stderr_file
+            .map(|f| format!("2> '{}/{f}'", self.home().display()))
+            .unwrap_or_default();
         let script = format!(
-            "MIDI_HOME='{home}' NO_COLOR=1 '{midi}' dashboard 2> '{home}/dashboard.err'; \
+            "MIDI_HOME='{home}' NO_COLOR=1 '{midi}' {args} {redirect}; \
              echo $? > '{code}'; sleep 600",
             home = self.home().display(),
             midi = env!("CARGO_BIN_EXE_midi"),
+            args = quoted.join(" "),
             code = self.exit_code_file().display(),
         );
         let (w, h) = (width.to_string(), height.to_string());
