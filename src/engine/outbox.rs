@@ -23,6 +23,8 @@ pub struct Outbox {
     buf: RefCell<Vec<u8>>,
     start: Cell<usize>,
     wake: Notify,
+    /// Rung whenever bytes leave (or the peer goes away), for a reader waiting for room.
+    drained: Notify,
     /// Bytes of data frames allowed to wait; beyond this, data is dropped for this receiver.
     capacity: usize,
     /// Messages dropped for this receiver since it last heard about it.
@@ -47,6 +49,7 @@ impl Outbox {
             buf: RefCell::new(Vec::with_capacity(16 * 1024)),
             start: Cell::new(0),
             wake: Notify::new(),
+            drained: Notify::new(),
             capacity,
             pending_overflow: Cell::new(0),
             dirty: Cell::new(false),
@@ -64,8 +67,21 @@ impl Outbox {
         }
     }
 
-    fn queued(&self) -> usize {
+    /// Bytes waiting to be written (control and data).
+    pub fn backlog(&self) -> usize {
         self.buf.borrow().len() - self.start.get()
+    }
+
+    /// Waits until at most `limit` bytes wait, or the peer is gone.
+    pub async fn wait_for_room(&self, limit: usize) {
+        while self.backlog() > limit && !self.dead.get() {
+            self.drained.notified().await;
+        }
+    }
+
+    fn mark_dead(&self) {
+        self.dead.set(true);
+        self.drained.notify_one();
     }
 
     /// Queues a JSON control frame; these are never dropped.
@@ -91,7 +107,7 @@ impl Outbox {
             return false;
         }
         let frame_len = protocol::HEADER_BYTES + prefix.len() + body.len();
-        if self.queued() + frame_len > self.capacity {
+        if self.backlog() + frame_len > self.capacity {
             self.pending_overflow
                 .set(self.pending_overflow.get() + messages);
             self.mark_dirty();
@@ -131,6 +147,7 @@ impl Outbox {
             match self.stream.try_write(&buf[start..]) {
                 Ok(n) => {
                     self.start.set(start + n);
+                    self.drained.notify_one();
                     // Keep the unwritten tail near the front so the buffer stays small.
                     if self.start.get() > 1 << 20 && self.start.get() * 2 > buf.len() {
                         buf.drain(..self.start.get());
@@ -139,7 +156,7 @@ impl Outbox {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
                 Err(_) => {
-                    self.dead.set(true);
+                    self.mark_dead();
                     buf.clear();
                     self.start.set(0);
                     return true;
@@ -159,7 +176,7 @@ impl Outbox {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.queued() == 0
+        self.backlog() == 0
     }
 
     /// Writes whatever the socket would not take at once, waiting for it to drain; ends when
@@ -169,7 +186,7 @@ impl Outbox {
             if self.dead.get() {
                 break;
             }
-            if self.queued() == 0 && self.pending_overflow.get() == 0 {
+            if self.backlog() == 0 && self.pending_overflow.get() == 0 {
                 if self.closing.get() {
                     break;
                 }
@@ -180,7 +197,7 @@ impl Outbox {
                 continue;
             }
             if self.stream.writable().await.is_err() {
-                self.dead.set(true);
+                self.mark_dead();
             }
         }
         if self.closing.get() {
@@ -190,7 +207,7 @@ impl Outbox {
             // SAFETY: shutdown on a socket we own; it does not close the descriptor.
             unsafe { libc::shutdown(self.stream.as_raw_fd(), libc::SHUT_RDWR) };
         }
-        self.dead.set(true);
+        self.mark_dead();
     }
 }
 

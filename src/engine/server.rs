@@ -131,6 +131,18 @@ impl Server {
                 _ => break, // end of stream, error, or no hello in time
             }
             while buf.len() - start >= HEADER_BYTES {
+                if outbox.backlog() > self.limits.receiver_queue_bytes {
+                    // This client does not read its answers: stop reading its requests until
+                    // it does, so its backlog, not the engine, is what is bounded. Only this
+                    // connection waits; everyone else is served meanwhile.
+                    flush_dirty(&self.dirty);
+                    outbox
+                        .wait_for_room(self.limits.receiver_queue_bytes / 2)
+                        .await;
+                    if outbox.is_dead() {
+                        break 'read;
+                    }
+                }
                 let header_bytes: &[u8; HEADER_BYTES] = buf[start..start + HEADER_BYTES]
                     .try_into()
                     .expect("length checked");
