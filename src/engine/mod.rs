@@ -106,7 +106,9 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
         let server = Server::new(engine, paths.clone(), limits);
         let accept = tokio::task::spawn_local(server.clone().accept_loop(listener));
         tokio::task::spawn_local(server.clone().schedule_loop());
-        wait_for_stop(&server).await;
+        // Its own task: the future given to `block_on` is polled on every wake-up of any task,
+        // and polling the signal handlers there would cost every message a little.
+        let _ = tokio::task::spawn_local(wait_for_stop(server.clone())).await;
         server.shutdown.notify_one(); // also stops the accept loop if a signal stopped us
         let _ = accept.await;
         let _ = std::fs::remove_file(&paths.socket);
@@ -132,7 +134,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
     Ok(())
 }
 
-async fn wait_for_stop(server: &Server) {
+async fn wait_for_stop(server: std::rc::Rc<Server>) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut int = signal(SignalKind::interrupt()).ok();

@@ -213,11 +213,16 @@ impl Outbox {
 
 /// Writes out every outbox that got frames; hands what does not fit to its writer task.
 pub fn flush_dirty(list: &DirtyList) {
-    let dirty: Vec<Rc<Outbox>> = std::mem::take(&mut *list.borrow_mut());
-    for outbox in dirty {
+    let mut dirty: Vec<Rc<Outbox>> = std::mem::take(&mut *list.borrow_mut());
+    for outbox in dirty.drain(..) {
         outbox.dirty.set(false);
         if !outbox.write_now() {
             outbox.wake.notify_one();
         }
+    }
+    // Hand the empty vector back, so the next round allocates nothing.
+    let mut slot = list.borrow_mut();
+    if slot.is_empty() {
+        *slot = dirty;
     }
 }

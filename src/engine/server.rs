@@ -123,8 +123,10 @@ impl Server {
         let mut start = 0usize;
         let hello_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         'read: loop {
-            if buf.capacity() - buf.len() < 16 * 1024 {
-                buf.reserve(64 * 1024);
+            // Big reads mean few system calls per message under load; the pages are only
+            // touched (made resident) as far as a read actually fills them.
+            if buf.capacity() - buf.len() < 64 * 1024 {
+                buf.reserve(256 * 1024);
             }
             match read_some(&stream, &mut buf, (!conn.greeted).then_some(hello_deadline)).await {
                 Some(n) if n > 0 => {}
