@@ -143,6 +143,11 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects and shakes hands; `Ok(None)` when nothing listens at the socket.
     fn open(opts: &ClientOptions) -> Result<Option<Connection>> {
+        // Only talk to an engine whose socket lives in a private directory of ours; this also
+        // turns a state root that is a file (or a symlink, or open to others) into a clear error.
+        if std::fs::symlink_metadata(&opts.paths.runtime_dir).is_ok() {
+            crate::core::paths::check_private_dir(&opts.paths.runtime_dir)?;
+        }
         let stream = match std::os::unix::net::UnixStream::connect(&opts.paths.socket) {
             Ok(s) => s,
             Err(e)

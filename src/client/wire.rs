@@ -119,8 +119,18 @@ impl Wire {
             return Ok(None);
         }
         let header =
-            protocol::parse_header(avail[..HEADER_BYTES].try_into().expect("length checked"))
+            protocol::read_header(avail[..HEADER_BYTES].try_into().expect("length checked"))
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        if header.payload_len >= protocol::MAX_ENGINE_FRAME_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a frame of {} bytes is larger than the limit of {}",
+                    header.payload_len + 1,
+                    protocol::MAX_ENGINE_FRAME_BYTES
+                ),
+            ));
+        }
         let end = HEADER_BYTES + header.payload_len;
         let have = avail.len();
         if have < end {

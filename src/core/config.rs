@@ -5,7 +5,7 @@
 //! not know (other transports, `_comment`, entries that break a rule) survive every rewrite.
 
 use super::ids::AssociationId;
-use super::model::{EndpointDefinition, PairDefinition};
+use super::model::{ConflictIndex, EndpointDefinition, PairDefinition};
 use super::rules;
 use serde_json::{Map, Value, json};
 use std::fs::{self, File, OpenOptions};
@@ -147,23 +147,26 @@ impl ConfigDocument {
         let Some(create) = self.create_section() else {
             return (pairs, skipped);
         };
+        let mut in_use = ConflictIndex::default();
         for (key, entry) in create {
             if key.starts_with('_') {
                 continue; // `_comment` and friends are allowed anywhere
             }
             let result = parse_entry(key, entry).and_then(|def| {
-                if pairs.iter().any(|p| p.association_id == def.association_id) {
+                if in_use.contains(def.association_id) {
                     return Err(format!(
                         "association id {} appears twice",
                         def.association_id
                     ));
                 }
-                def.check_conflicts(pairs.iter())
-                    .map_err(|e| e.to_string())?;
+                in_use.check(&def).map_err(|e| e.to_string())?;
                 Ok(def)
             });
             match result {
-                Ok(def) => pairs.push(def),
+                Ok(def) => {
+                    in_use.insert(&def);
+                    pairs.push(def);
+                }
                 Err(reason) => skipped.push(SkippedEntry {
                     key: key.clone(),
                     reason,
@@ -217,12 +220,22 @@ impl ConfigDocument {
         entry.insert("muted".into(), Value::Bool(def.muted));
     }
 
-    /// Removes a pair's entry; false when there was none.
+    /// Removes every entry that names the pair (a hand-edited file may name it twice, in two
+    /// key forms); false when there was none.
     pub fn remove_pair(&mut self, id: AssociationId) -> bool {
-        match self.find_key(id) {
-            Some(key) => self.create_section_mut().shift_remove(&key).is_some(),
-            None => false,
+        let Some(create) = self.create_section() else {
+            return false;
+        };
+        let keys: Vec<String> = create
+            .keys()
+            .filter(|k| rules::parse_association_id(k).ok() == Some(id))
+            .cloned()
+            .collect();
+        let section = self.create_section_mut();
+        for key in &keys {
+            section.shift_remove(key);
         }
+        !keys.is_empty()
     }
 
     /// The document as pretty-printed JSON, ending in a newline.

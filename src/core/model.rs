@@ -183,6 +183,60 @@ impl PairDefinition {
     }
 }
 
+/// The association ids, unique identifiers and names in use, indexed so that checking many
+/// pairs (a configuration file of thousands) takes linear time. Same rules as
+/// [`PairDefinition::check_new`].
+#[derive(Debug, Default)]
+pub struct ConflictIndex {
+    ids: std::collections::HashSet<AssociationId>,
+    uniques: std::collections::HashMap<String, AssociationId>,
+    names: std::collections::HashMap<String, (String, AssociationId)>,
+}
+
+impl ConflictIndex {
+    pub fn contains(&self, id: AssociationId) -> bool {
+        self.ids.contains(&id)
+    }
+
+    /// Checks a new pair against every pair inserted so far.
+    pub fn check(&self, def: &PairDefinition) -> Result<(), ConflictError> {
+        if self.contains(def.association_id) {
+            return Err(ConflictError::AssociationId {
+                value: def.association_id,
+            });
+        }
+        if let Some(pair) = self
+            .uniques
+            .get(&def.unique_identifier.as_str().to_ascii_lowercase())
+        {
+            return Err(ConflictError::UniqueIdentifier {
+                value: def.unique_identifier.to_string(),
+                pair: *pair,
+            });
+        }
+        for mine in [&def.endpoint_a.name, &def.endpoint_b.name] {
+            if let Some((existing, pair)) = self.names.get(&rules::name_key(mine)) {
+                return Err(ConflictError::Name {
+                    value: mine.clone(),
+                    existing: existing.clone(),
+                    pair: *pair,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn insert(&mut self, def: &PairDefinition) {
+        let id = def.association_id;
+        self.ids.insert(id);
+        self.uniques
+            .insert(def.unique_identifier.as_str().to_ascii_lowercase(), id);
+        for name in [&def.endpoint_a.name, &def.endpoint_b.name] {
+            self.names.insert(rules::name_key(name), (name.clone(), id));
+        }
+    }
+}
+
 /// Refuses an association id another pair already has.
 pub fn association_id_is_free<'a>(
     id: AssociationId,

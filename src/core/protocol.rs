@@ -15,9 +15,13 @@ use std::path::PathBuf;
 
 /// Bumped whenever a frame or a request changes incompatibly.
 pub const PROTOCOL_VERSION: u32 = 1;
-/// The largest frame either side accepts (payload plus kind byte). Bigger ones close the
-/// connection: 1 MiB holds about 87,000 one-word messages.
+/// The largest frame the engine accepts from a client (payload plus kind byte), and the
+/// largest data frame it sends. Bigger ones close the connection: 1 MiB holds about 87,000
+/// one-word messages.
 pub const MAX_FRAME_BYTES: usize = 1 << 20;
+/// The largest frame a client accepts from the engine: answers such as the list of 10,000
+/// pairs (about 7 MB of JSON) are bigger than any batch.
+pub const MAX_ENGINE_FRAME_BYTES: usize = 64 << 20;
 /// Bytes before a frame's payload: the length and the kind.
 pub const HEADER_BYTES: usize = 5;
 /// Bytes of a message's timestamp.
@@ -99,14 +103,22 @@ pub enum FrameError {
     Empty,
 }
 
-/// Reads a header from the first five bytes of `buf`.
+/// Reads a header from the first five bytes of `buf`: a frame from a client, at most
+/// [`MAX_FRAME_BYTES`].
 pub fn parse_header(buf: &[u8; HEADER_BYTES]) -> Result<Header, FrameError> {
+    let header = read_header(buf)?;
+    if header.payload_len + 1 > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge(header.payload_len + 1));
+    }
+    Ok(header)
+}
+
+/// Reads a header without a size limit (the caller applies its own, e.g.
+/// [`MAX_ENGINE_FRAME_BYTES`] for frames from the engine).
+pub fn read_header(buf: &[u8; HEADER_BYTES]) -> Result<Header, FrameError> {
     let len = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
     if len == 0 {
         return Err(FrameError::Empty);
-    }
-    if len > MAX_FRAME_BYTES {
-        return Err(FrameError::TooLarge(len));
     }
     Ok(Header {
         kind_byte: buf[4],

@@ -132,7 +132,12 @@ pub fn names_from_root(raw: &str) -> Result<(String, String), RuleError> {
 
 /// Endpoint names compare ignoring case (and surrounding white space).
 pub fn names_clash(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    name_key(a) == name_key(b)
+}
+
+/// The form in which names are compared: two names clash when their keys are equal.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 /// Validates a pair's two names together: each on its own, then that they differ.

@@ -54,6 +54,17 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
     unsafe { libc::umask(0o077) };
     paths.ensure_private_dirs()?;
     let _lock = take_engine_lock(paths)?;
+    let mut limits = limits;
+    let descriptors = raise_descriptor_limit();
+    // Each client costs a descriptor; keep a margin for the listener, files and the runtime,
+    // so the last clients get a clear refusal instead of a failing accept.
+    let affordable = descriptors.saturating_sub(64) as usize;
+    if affordable < limits.max_clients {
+        tracing::warn!(
+            "only {descriptors} file descriptors allowed: serving at most {affordable} clients"
+        );
+        limits.max_clients = affordable;
+    }
 
     let temp = config::temp_path(&paths.config_file);
     if temp.exists() {
@@ -145,6 +156,31 @@ async fn wait_for_stop(server: std::rc::Rc<Server>) {
         _ = next_signal(&mut int) => tracing::info!("SIGINT: stopping"),
         _ = next_signal(&mut hup) => tracing::info!("SIGHUP: stopping"),
     }
+}
+
+/// Raises the soft limit on open files to the hard limit (a login session often starts at
+/// 1,024); returns the limit now in force.
+fn raise_descriptor_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur as u64
 }
 
 async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {

@@ -408,7 +408,13 @@ impl Server {
             let (key, dir) = (due[i].pair_key, due[i].dir);
             body.clear();
             let mut n = 0;
-            while i < due.len() && due[i].pair_key == key && due[i].dir == dir {
+            // …up to a size any client accepts (the tap's direction byte included).
+            let cap = protocol::MAX_FRAME_BYTES - 2;
+            while i < due.len()
+                && due[i].pair_key == key
+                && due[i].dir == dir
+                && body.len() + due[i].bytes().len() <= cap
+            {
                 body.extend_from_slice(due[i].bytes());
                 n += 1;
                 i += 1;
