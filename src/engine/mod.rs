@@ -180,7 +180,7 @@ fn raise_descriptor_limit() -> u64 {
             }
         }
     }
-    lim.rlim_cur as u64
+    lim.rlim_cur
 }
 
 async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
