@@ -188,3 +188,219 @@ pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) ->
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+// ---- Helpers for the reliability tests (issue 7): seeded randomness, the engine's pid and
+// memory, and a raw protocol connection that can say anything, well-formed or not. ----
+
+/// A tiny seeded random number generator (SplitMix64), so a failing run can be replayed.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True once in `n` times on average.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+/// The seed of a randomised test: `MIDI_TEST_SEED` when set (to replay a failure), else
+/// `default`. Printed, so a failure's output says how to replay it.
+pub fn test_seed(default: u64) -> u64 {
+    let seed = std::env::var("MIDI_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default);
+    eprintln!("seed {seed} (replay with MIDI_TEST_SEED={seed})");
+    seed
+}
+
+impl TestHome {
+    /// The pid the running engine wrote into `engine.lock`, if the file names a live process.
+    pub fn engine_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.path().join("engine.lock")).ok()?;
+        let pid = text.trim().parse().ok()?;
+        process_is_live(pid).then_some(pid)
+    }
+
+    /// The engine's log so far (empty when there is none).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.path().join("engine.log")).unwrap_or_default()
+    }
+}
+
+/// Resident memory of a process in KiB (`VmRSS` in `/proc/PID/status`).
+pub fn vm_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// What one read on a [`RawConn`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawRead {
+    Frame(u8, Vec<u8>),
+    Closed,
+    TimedOut,
+}
+
+/// A connection to the engine socket that speaks the wire format by hand, so a test can send
+/// exactly the bytes it wants — a well-behaved hello, or garbage.
+pub struct RawConn {
+    pub stream: std::os::unix::net::UnixStream,
+    buf: Vec<u8>,
+}
+
+impl RawConn {
+    pub fn connect(socket: &Path) -> RawConn {
+        let stream = std::os::unix::net::UnixStream::connect(socket)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", socket.display()));
+        RawConn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// `[length u32 LE][kind][payload]`.
+    pub fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = ((payload.len() + 1) as u32).to_le_bytes().to_vec();
+        out.push(kind);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// Writes raw bytes (an error means the engine already closed the connection).
+    pub fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.stream.write_all(bytes)
+    }
+
+    pub fn send_frame(&mut self, kind: u8, payload: &[u8]) -> std::io::Result<()> {
+        self.write(&RawConn::frame(kind, payload))
+    }
+
+    pub fn send_json(&mut self, kind: u8, value: &serde_json::Value) -> std::io::Result<()> {
+        self.send_frame(kind, value.to_string().as_bytes())
+    }
+
+    /// Says hello with this build's protocol and returns the welcome, which must accept us.
+    pub fn hello(&mut self) -> serde_json::Value {
+        self.send_json(1, &serde_json::json!({"protocol": 1, "client": "raw test"}))
+            .expect("send hello");
+        match self.read(std::time::Duration::from_secs(20)) {
+            RawRead::Frame(2, payload) => {
+                let welcome: serde_json::Value =
+                    serde_json::from_slice(&payload).expect("welcome is JSON");
+                assert!(welcome["refused"].is_null(), "refused: {welcome}");
+                welcome
+            }
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    /// The next whole frame, or why there is none.
+    pub fn read(&mut self, limit: std::time::Duration) -> RawRead {
+        use std::io::Read;
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if self.buf.len() >= 5 {
+                let len = u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]])
+                    as usize;
+                assert!(
+                    (1..=midi_loopback::core::protocol::MAX_FRAME_BYTES).contains(&len),
+                    "the engine sent a frame length of {len}"
+                );
+                if self.buf.len() >= 4 + len {
+                    let kind = self.buf[4];
+                    let payload = self.buf[5..4 + len].to_vec();
+                    self.buf.drain(..4 + len);
+                    return RawRead::Frame(kind, payload);
+                }
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return RawRead::TimedOut;
+            }
+            self.stream.set_read_timeout(Some(left)).expect("timeout");
+            let mut chunk = vec![0u8; 256 * 1024];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return RawRead::Closed,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return RawRead::TimedOut;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return RawRead::Closed, // reset by the engine: closed as well
+            }
+        }
+    }
+
+    /// Reads frames until the engine closes the connection and returns them; panics when it
+    /// stays open longer than `limit`.
+    pub fn until_closed(&mut self, limit: std::time::Duration) -> Vec<(u8, Vec<u8>)> {
+        let deadline = std::time::Instant::now() + limit;
+        let mut frames = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.read(left) {
+                RawRead::Frame(k, p) => frames.push((k, p)),
+                RawRead::Closed => return frames,
+                RawRead::TimedOut => panic!(
+                    "the engine kept the connection open for {limit:?}; frames so far: {:?}",
+                    frames
+                        .iter()
+                        .map(|(k, p)| (*k, String::from_utf8_lossy(p).into_owned()))
+                        .collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+
+    /// Sends a request and returns its response (`{"id", "result"}`); other frames that
+    /// arrive first are returned alongside, in order.
+    pub fn request(&mut self, body: serde_json::Value) -> (serde_json::Value, Vec<(u8, Vec<u8>)>) {
+        let id = body["id"].clone();
+        self.send_json(3, &body).expect("send request");
+        let mut others = Vec::new();
+        loop {
+            match self.read(std::time::Duration::from_secs(30)) {
+                RawRead::Frame(4, payload) => {
+                    let v: serde_json::Value =
+                        serde_json::from_slice(&payload).expect("response is JSON");
+                    if v["id"] == id {
+                        return (v, others);
+                    }
+                    others.push((4, payload));
+                }
+                RawRead::Frame(k, p) => others.push((k, p)),
+                other => panic!("no response to {body}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// The JSON of a control frame's payload.
+pub fn frame_json(payload: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(payload)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(payload)))
+}

@@ -1,0 +1,323 @@
+//! Property tests of the rules every face and the engine apply (`core::rules`, `core::model`):
+//! names are trimmed, never truncated, at most 98 bytes and free of control characters;
+//! names clash ignoring case; unique identifiers are stripped to ASCII letters and digits;
+//! GUIDs are accepted in every documented form and nothing else; whatever a spec resolves to,
+//! the engine's own check accepts.
+//!
+//! `PROPTEST_CASES=N` runs more cases (docs/RELIABILITY.md records a long run).
+
+use midi_loopback::core::ids::{EndpointId, Side};
+use midi_loopback::core::model::ConflictError;
+use midi_loopback::core::rules::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_BYTES, RuleError};
+use midi_loopback::core::{AssociationId, NameSpec, PairSpec, PairUpdate};
+use proptest::prelude::*;
+
+fn config(default_cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_cases);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Any text, biased towards the edges: white space around, control characters, multi-byte
+/// characters, lengths around the limits.
+fn raw_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ \t\n\r]{0,3}[a-zA-Z0-9 ()é€𝄞\u{7f}\u{0}\u{1b}\u{85}\u{a0}]{0,120}[ \t\n\r]{0,3}",
+        "[ ]{0,2}[a-z]{90,100}[ ]{0,2}",
+        "[é€]{30,52}",
+    ]
+}
+
+/// A name the rules accept.
+fn valid_name() -> impl Strategy<Value = String> {
+    "[\\PC&&[^\\s]][\\PC]{0,20}[\\PC&&[^\\s]]".prop_filter("at most 98 bytes", |s| {
+        s.len() <= MAX_NAME_BYTES && s.trim() == s
+    })
+}
+
+fn flip_ascii_case(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn an_endpoint_name_is_accepted_exactly_when_the_rules_allow_it(raw in raw_text()) {
+        let trimmed = raw.trim();
+        let control = trimmed.chars().find(|c| c.is_control());
+        match rules::validate_endpoint_name("name A", &raw) {
+            Ok(name) => {
+                // Trimmed, never truncated or otherwise changed.
+                prop_assert_eq!(&name, trimmed);
+                prop_assert!(!name.is_empty());
+                prop_assert!(name.len() <= MAX_NAME_BYTES);
+                prop_assert!(control.is_none());
+            }
+            Err(RuleError::EmptyName { .. }) => prop_assert!(trimmed.is_empty()),
+            Err(RuleError::ControlCharacter { code, value, .. }) => {
+                prop_assert_eq!(Some(code), control.map(|c| c as u32));
+                prop_assert_eq!(value, trimmed);
+            }
+            Err(RuleError::NameTooLong { bytes, limit, .. }) => {
+                prop_assert!(control.is_none());
+                prop_assert_eq!(bytes, trimmed.len());
+                prop_assert_eq!(limit, MAX_NAME_BYTES);
+                prop_assert!(bytes > MAX_NAME_BYTES);
+            }
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_root_name_gives_two_valid_names_or_a_reason(raw in raw_text()) {
+        let root = raw.trim();
+        match rules::names_from_root(&raw) {
+            Ok((a, b)) => {
+                prop_assert_eq!(&a, &format!("{root} (A)"));
+                prop_assert_eq!(&b, &format!("{root} (B)"));
+                // What a root name gives always passes the pair rules unchanged.
+                let (va, vb) = rules::validate_name_pair(&a, &b).expect("root names are valid");
+                prop_assert_eq!((va, vb), (a, b));
+            }
+            Err(_) => prop_assert!(
+                root.is_empty()
+                    || root.chars().any(|c| c.is_control())
+                    || root.len() + " (A)".len() > MAX_NAME_BYTES
+            ),
+        }
+    }
+
+    #[test]
+    fn names_clash_ignoring_case_and_surrounding_space(name in valid_name(), pad in "[ \t]{0,3}") {
+        prop_assert!(rules::names_clash(&name, &name));
+        let flipped = flip_ascii_case(&name);
+        prop_assert!(rules::names_clash(&name, &flipped));
+        let padded = format!("{pad}{flipped}{pad}");
+        prop_assert!(rules::names_clash(&padded, &name));
+        prop_assert!(rules::validate_name_pair(&name, &flipped).is_err());
+        prop_assert!(rules::validate_name_pair(&flipped, &name).is_err());
+    }
+
+    #[test]
+    fn a_pair_of_names_is_valid_when_each_is_and_they_differ(a in raw_text(), b in raw_text()) {
+        let one = rules::validate_endpoint_name("name A", &a);
+        let other = rules::validate_endpoint_name("name B", &b);
+        let result = rules::validate_name_pair(&a, &b);
+        match (&one, &other) {
+            (Ok(x), Ok(y)) => prop_assert_eq!(result.is_ok(), !rules::names_clash(x, y)),
+            _ => prop_assert!(result.is_err()),
+        }
+        // The rule is symmetric.
+        prop_assert_eq!(
+            rules::validate_name_pair(&a, &b).is_ok(),
+            rules::validate_name_pair(&b, &a).is_ok()
+        );
+    }
+
+    #[test]
+    fn a_unique_identifier_keeps_only_ascii_letters_and_digits(raw in prop_oneof![
+        any::<String>(),
+        "[a-zA-Z0-9_ !.é-]{0,50}",
+    ]) {
+        let stripped: String = raw.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        match rules::clean_unique_identifier(&raw) {
+            Ok(id) => {
+                prop_assert_eq!(id.as_str(), stripped.as_str());
+                prop_assert!((1..=32).contains(&stripped.len()));
+                // Cleaning is idempotent, and the endpoint ids follow from it, lower-case.
+                prop_assert_eq!(rules::clean_unique_identifier(id.as_str()).unwrap(), id.clone());
+                let lower = stripped.to_lowercase();
+                let (ep_a, ep_b) = (EndpointId::for_side(&id, Side::A), EndpointId::for_side(&id, Side::B));
+                prop_assert_eq!(ep_a.as_str(), format!("midiu_loop_a_{lower}"));
+                prop_assert_eq!(ep_b.as_str(), format!("midiu_loop_b_{lower}"));
+            }
+            Err(RuleError::EmptyUniqueIdentifier { .. }) => prop_assert!(stripped.is_empty()),
+            Err(RuleError::UniqueIdentifierTooLong { len, stripped: s, .. }) => {
+                prop_assert_eq!(len, stripped.len());
+                prop_assert_eq!(s, stripped.clone());
+                prop_assert!(len > 32);
+            }
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_documented_guid_form_names_the_same_pair(
+        bytes in any::<[u8; 16]>(),
+        braces in any::<bool>(),
+        hyphens in any::<bool>(),
+        case_mask in any::<u64>(),
+        pad in "[ \t]{0,2}",
+    ) {
+        let uuid = uuid::Uuid::from_bytes(bytes);
+        prop_assume!(!uuid.is_nil());
+        let plain = if hyphens { uuid.hyphenated().to_string() } else { uuid.simple().to_string() };
+        // Any mix of upper and lower case.
+        let mixed: String = plain
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if case_mask >> (i % 64) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+            .collect();
+        let text = if braces { format!("{pad}{{{mixed}}}{pad}") } else { format!("{pad}{mixed}{pad}") };
+        let id = rules::parse_association_id(&text).expect("a valid GUID form");
+        prop_assert_eq!(id, AssociationId(uuid));
+        // Printed lower-case without braces; stored upper-case in braces; both read back.
+        prop_assert_eq!(id.to_string(), uuid.hyphenated().to_string());
+        let key = id.config_key();
+        prop_assert_eq!(&key, &format!("{{{}}}", uuid.hyphenated().to_string().to_uppercase()));
+        prop_assert_eq!(rules::parse_association_id(&key).unwrap(), id);
+        prop_assert_eq!(rules::parse_association_id(&id.to_string()).unwrap(), id);
+    }
+
+    #[test]
+    fn anything_that_is_not_a_guid_is_refused_and_nothing_panics(raw in prop_oneof![
+        any::<String>(),
+        "[{]?[0-9a-fA-F-]{28,40}[}]?",
+        "urn:uuid:[0-9a-f-]{36}",
+        "[{(\\[]?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}[})\\]]?",
+    ]) {
+        if let Ok(id) = rules::parse_association_id(&raw) {
+            // Whatever was accepted is 32 hex digits, optionally hyphenated and in braces.
+            let inner = raw.trim();
+            let inner = inner.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(inner);
+            prop_assert_eq!(inner.chars().filter(|c| c.is_ascii_hexdigit()).count(), 32);
+            prop_assert_eq!(inner.replace('-', "").to_lowercase(), id.simple_hex());
+            prop_assert!(!id.0.is_nil());
+        }
+    }
+
+    #[test]
+    fn a_description_is_trimmed_and_limited_never_cut(raw in prop_oneof![
+        any::<String>(),
+        "[ ]{0,2}[a-zé]{490,510}[ ]{0,2}",
+        "[a-z\u{0}\u{7}\n ]{0,20}",
+    ]) {
+        let trimmed = raw.trim();
+        match rules::validate_description(&raw) {
+            Ok(d) => {
+                prop_assert_eq!(d.as_str(), trimmed);
+                prop_assert!(d.chars().count() <= MAX_DESCRIPTION_CHARS);
+                prop_assert!(!d.chars().any(|c| c.is_control()));
+            }
+            Err(_) => prop_assert!(
+                trimmed.chars().count() > MAX_DESCRIPTION_CHARS
+                    || trimmed.chars().any(|c| c.is_control())
+            ),
+        }
+    }
+
+    #[test]
+    fn whatever_a_spec_resolves_to_the_engine_accepts(
+        root in raw_text(),
+        a in raw_text(),
+        b in raw_text(),
+        use_root in any::<bool>(),
+        unique in proptest::option::of("[a-zA-Z0-9_!-]{0,40}"),
+        description in proptest::option::of(raw_text()),
+        persistent in any::<bool>(),
+    ) {
+        let spec = PairSpec {
+            names: Some(if use_root { NameSpec::Root(root) } else { NameSpec::Each { a, b } }),
+            association_id: None,
+            unique_identifier: unique.clone(),
+            description,
+            persistent,
+        };
+        if let Ok(def) = spec.resolve() {
+            prop_assert!(def.validate().is_ok(), "{def:?}");
+            prop_assert_eq!(def.persistent, persistent);
+            prop_assert!(!def.muted);
+            if unique.is_none() {
+                prop_assert_eq!(def.unique_identifier.as_str(), def.association_id.simple_hex());
+            }
+            // A pair never conflicts with itself; another with the same names in another
+            // case, or the same unique identifier in another case, does.
+            prop_assert!(def.check_conflicts([&def]).is_ok());
+            let mut same_id = def.clone();
+            same_id.association_id = AssociationId::new_random();
+            same_id.unique_identifier =
+                rules::clean_unique_identifier(&flip_ascii_case(def.unique_identifier.as_str()))
+                    .unwrap();
+            same_id.endpoint_a.name = "Unrelated name A".into();
+            same_id.endpoint_b.name = "Unrelated name B".into();
+            let conflict = same_id.check_conflicts([&def]);
+            prop_assert!(
+                matches!(conflict, Err(ConflictError::UniqueIdentifier { .. })),
+                "{conflict:?}"
+            );
+            let mut same_name = def.clone();
+            same_name.association_id = AssociationId::new_random();
+            same_name.unique_identifier =
+                rules::clean_unique_identifier(&same_name.association_id.simple_hex()).unwrap();
+            same_name.endpoint_a.name = "Unrelated name A".into();
+            same_name.endpoint_b.name = flip_ascii_case(&def.endpoint_a.name);
+            let conflict = same_name.check_conflicts([&def]);
+            prop_assert!(matches!(conflict, Err(ConflictError::Name { .. })), "{conflict:?}");
+        }
+    }
+
+    #[test]
+    fn an_update_keeps_the_pair_valid_or_is_refused_whole(
+        root in valid_name().prop_filter("short", |s| s.len() <= 90),
+        new_root in proptest::option::of(raw_text()),
+        name_a in proptest::option::of(raw_text()),
+        name_b in proptest::option::of(raw_text()),
+        description in proptest::option::of(raw_text()),
+        persistent in proptest::option::of(any::<bool>()),
+    ) {
+        let current = PairSpec {
+            names: Some(NameSpec::Root(root)),
+            ..Default::default()
+        }
+        .resolve()
+        .expect("valid");
+        let update = PairUpdate {
+            names: new_root.map(NameSpec::Root),
+            name_a,
+            name_b,
+            description,
+            persistent,
+        };
+        if let Ok(next) = update.apply(&current) {
+            prop_assert!(next.validate().is_ok(), "{next:?}");
+            prop_assert_eq!(next.association_id, current.association_id);
+            prop_assert_eq!(&next.unique_identifier, &current.unique_identifier);
+            prop_assert_eq!(next.muted, current.muted);
+            prop_assert_eq!(next.persistent, persistent.unwrap_or(current.persistent));
+        }
+    }
+}
+
+#[test]
+fn the_nil_guid_is_refused_in_every_form() {
+    for form in [
+        "00000000-0000-0000-0000-000000000000",
+        "{00000000-0000-0000-0000-000000000000}",
+        "00000000000000000000000000000000",
+        "{00000000000000000000000000000000}",
+    ] {
+        assert!(
+            matches!(
+                rules::parse_association_id(form),
+                Err(RuleError::NilGuid { .. })
+            ),
+            "{form}"
+        );
+    }
+}
