@@ -85,6 +85,26 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
+/// A duration as people read it, at most two units, the second zero-padded so a live
+/// display keeps its width: `12s`, `4m 05s`, `1h 02m`, `3d 04h`.
+pub fn duration(seconds: u64) -> String {
+    let (d, h, m, s) = (
+        seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h:02}h")
+    } else if h > 0 {
+        format!("{h}h {m:02}m")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// A plain table: a header row and aligned columns separated by two spaces.
 #[derive(Debug, Default)]
 pub struct Table {
@@ -189,6 +209,14 @@ pub fn print_error(message: &str, hint: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_use_two_units_at_most() {
+        assert_eq!(duration(12), "12s");
+        assert_eq!(duration(245), "4m 05s");
+        assert_eq!(duration(3725), "1h 02m");
+        assert_eq!(duration(273_600), "3d 04h");
+    }
 
     #[test]
     fn table_aligns_and_shrinks() {

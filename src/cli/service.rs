@@ -115,7 +115,7 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
                     "Version",
                     format!("{} (protocol {})", st.version, st.protocol)
                 ),
-                ("Uptime", human_duration(st.uptime_s)),
+                ("Uptime", super::output::duration(st.uptime_s)),
                 ("Socket", st.socket.display().to_string()),
                 ("Config", st.config.display().to_string()),
                 ("Log", st.log.display().to_string()),
@@ -145,17 +145,6 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
         )
     );
     Ok(0)
-}
-
-/// `3d 4h`, `2h 5m`, `4m 10s`, `12s`.
-pub fn human_duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
 }
 
 fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {

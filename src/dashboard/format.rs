@@ -48,25 +48,6 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
-/// An uptime the way people say it: `42s`, `5m 03s`, `2h 07m`, `3d 04h`.
-pub fn uptime(seconds: u64) -> String {
-    let (d, h, m, s) = (
-        seconds / 86_400,
-        seconds / 3600 % 24,
-        seconds / 60 % 60,
-        seconds % 60,
-    );
-    if d > 0 {
-        format!("{d}d {h:02}h")
-    } else if h > 0 {
-        format!("{h}h {m:02}m")
-    } else if m > 0 {
-        format!("{m}m {s:02}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +62,5 @@ mod tests {
         assert_eq!(rate(0.5), "0.5");
         assert_eq!(rate(4.0), "4");
         assert_eq!(grouped(1_234_567), "1,234,567");
-        assert_eq!(uptime(3725), "1h 02m");
     }
 }

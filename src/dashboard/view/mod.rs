@@ -80,7 +80,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             spans.push(Span::raw(format!(
                 "{} {}",
                 strings::HEADER_UPTIME,
-                format::uptime(status.uptime_s)
+                crate::cli::output::duration(status.uptime_s)
             )));
             spans.push(sep());
             spans.push(Span::raw(strings::pairs(status.pairs.total)));
