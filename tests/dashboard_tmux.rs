@@ -118,3 +118,30 @@ fn off_a_terminal_it_refuses_and_starts_nothing() {
         "no engine was started"
     );
 }
+
+#[test]
+fn it_rides_out_an_engine_restart_and_shows_the_pairs_again() {
+    let session = Session::new();
+    let created = session
+        .midi()
+        .args(["loopback", "create", "--root-name", "Kept", "--persistent"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    session.open_dashboard(100, 30);
+    session.wait_for("the stored pair", |s| {
+        s.contains("engine running") && s.contains("Kept (A)")
+    });
+    let stopped = session.midi().args(["service", "stop"]).output().unwrap();
+    assert!(stopped.status.success(), "{stopped:?}");
+    session.wait_for("the dashboard to notice the engine is gone", |s| {
+        s.contains("reconnecting") || s.contains("engine unreachable")
+    });
+    let started = session.midi().args(["service", "start"]).output().unwrap();
+    assert!(started.status.success(), "{started:?}");
+    session.wait_for("the pair back from the new engine", |s| {
+        s.contains("engine running") && s.contains("Kept (A)")
+    });
+    session.keys(&["q"]);
+    assert_eq!(session.wait_for_exit(), "0");
+}
