@@ -117,7 +117,9 @@ fn another_user_is_refused_even_when_the_socket_is_open_to_everyone() {
     let out = bin.run_as_nobody(home.path(), &["service", "ping", "-c", "1"]);
     assert!(!out.status.success(), "{}", text(&out));
 
-    // Made reachable by everyone: the engine itself refuses the other user.
+    // Made reachable by everyone: the engine itself refuses the other user. (The guard puts
+    // the modes back even if an assertion fails, so the engine can still be stopped.)
+    let _restore = RestorePrivate(home.path().to_path_buf());
     chmod(home.path(), 0o777);
     chmod(&home.socket(), 0o777);
     for args in [
@@ -173,6 +175,7 @@ fn another_user_cannot_start_an_engine_in_someone_elses_state_root() {
         return;
     }
     let home = TestHome::new();
+    let _restore = RestorePrivate(home.path().to_path_buf());
     chmod(home.path(), 0o777); // even when the directory lets them in
     let bin = SharedBinary::new();
     let out = bin.run_as_nobody(home.path(), &["service", "run"]);
@@ -181,6 +184,20 @@ fn another_user_cannot_start_an_engine_in_someone_elses_state_root() {
     assert!(stderr.contains("refusing to use"), "{}", text(&out));
     assert!(!home.socket().exists(), "a socket was created");
     chmod(home.path(), 0o700);
+}
+
+/// Makes a state root private again when dropped (a client refuses to use an open one,
+/// so the test's engine could not be stopped otherwise).
+struct RestorePrivate(PathBuf);
+
+impl Drop for RestorePrivate {
+    fn drop(&mut self) {
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
+        let socket = self.0.join("engine.sock");
+        if socket.exists() {
+            let _ = std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600));
+        }
+    }
 }
 
 /// Runs `midi loopback list` with only the given environment (plus PATH and NO_COLOR).
