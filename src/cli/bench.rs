@@ -184,61 +184,30 @@ fn print_report(ctx: &Context, r: &Report) {
             format!("{:.0} k/s", v / 1e3)
         }
     };
-    let ratio = |e: f64, b: f64| format!("{:.2}×", e / b);
     let (e, b) = (&r.engine, &r.baseline);
-    let rows = [
-        (
-            "round trip p50",
-            us(e.rtt_p50_us),
-            us(b.rtt_p50_us),
-            ratio(e.rtt_p50_us, b.rtt_p50_us),
-        ),
-        (
-            "round trip p90",
-            us(e.rtt_p90_us),
-            us(b.rtt_p90_us),
-            ratio(e.rtt_p90_us, b.rtt_p90_us),
-        ),
-        (
-            "round trip p99",
-            us(e.rtt_p99_us),
-            us(b.rtt_p99_us),
-            ratio(e.rtt_p99_us, b.rtt_p99_us),
-        ),
-        (
-            "round trip p99.9",
-            us(e.rtt_p999_us),
-            us(b.rtt_p999_us),
-            ratio(e.rtt_p999_us, b.rtt_p999_us),
-        ),
-        (
-            "round trip max",
-            us(e.rtt_max_us),
-            us(b.rtt_max_us),
-            ratio(e.rtt_max_us, b.rtt_max_us),
-        ),
-        (
-            "throughput A→B (messages)",
-            rate(e.throughput_msgs_per_s),
-            rate(b.throughput_msgs_per_s),
-            ratio(e.throughput_msgs_per_s, b.throughput_msgs_per_s),
-        ),
-        (
-            "throughput A→B (words)",
-            rate(e.throughput_words_per_s),
-            rate(b.throughput_words_per_s),
-            ratio(e.throughput_words_per_s, b.throughput_words_per_s),
-        ),
-        (
-            "lost messages",
-            e.lost.to_string(),
-            b.lost.to_string(),
-            String::new(),
-        ),
+    // One row: the name, both sides shown with `show`, and their ratio.
+    let row = |name: &str, show: &dyn Fn(f64) -> String, pick: fn(&Side) -> f64| {
+        let (ev, bv) = (pick(e), pick(b));
+        (name.to_string(), show(ev), show(bv), format!("{:.2}×", ev / bv))
+    };
+    let mut rows = vec![
+        row("round trip p50", &us, |s| s.rtt_p50_us),
+        row("round trip p90", &us, |s| s.rtt_p90_us),
+        row("round trip p99", &us, |s| s.rtt_p99_us),
+        row("round trip p99.9", &us, |s| s.rtt_p999_us),
+        row("round trip max", &us, |s| s.rtt_max_us),
+        row("throughput A→B (messages)", &rate, |s| s.throughput_msgs_per_s),
+        row("throughput A→B (words)", &rate, |s| s.throughput_words_per_s),
     ];
+    rows.push((
+        "lost messages".into(),
+        e.lost.to_string(),
+        b.lost.to_string(),
+        String::new(),
+    ));
     let mut t = super::output::Table::new(&["", "ENGINE", "BASELINE", "RATIO"]);
     for (name, eng, base, rat) in rows {
-        t.row(vec![name.to_string(), eng, base, rat]);
+        t.row(vec![name, eng, base, rat]);
     }
     t.row(vec![
         format!("fan-out to {} (each)", r.fan_out.receivers),
