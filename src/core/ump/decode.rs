@@ -8,7 +8,8 @@
 //! # Conventions
 //!
 //! - The caller has already framed the message (see [`super::message_words`]), but [`decode`]
-//!   is defensive anyway: missing words read as 0, extra words are ignored, reserved bits are
+//!   is defensive anyway: missing words read as 0, words beyond the message's length are
+//!   ignored (a reserved type shows every word it is given, up to four), reserved bits are
 //!   ignored, and no input panics. Unknown message types decode as "Reserved (type 6)" and so
 //!   on, unknown statuses within a known type get a label saying so.
 //! - Groups and channels are shown 1-based (1 to 16), as on front panels and in DAWs, both in
