@@ -188,7 +188,12 @@ fn print_report(ctx: &Context, r: &Report) {
     // One row: the name, both sides shown with `show`, and their ratio.
     let row = |name: &str, show: &dyn Fn(f64) -> String, pick: fn(&Side) -> f64| {
         let (ev, bv) = (pick(e), pick(b));
-        (name.to_string(), show(ev), show(bv), format!("{:.2}×", ev / bv))
+        (
+            name.to_string(),
+            show(ev),
+            show(bv),
+            format!("{:.2}×", ev / bv),
+        )
     };
     let mut rows = vec![
         row("round trip p50", &us, |s| s.rtt_p50_us),
@@ -196,8 +201,12 @@ fn print_report(ctx: &Context, r: &Report) {
         row("round trip p99", &us, |s| s.rtt_p99_us),
         row("round trip p99.9", &us, |s| s.rtt_p999_us),
         row("round trip max", &us, |s| s.rtt_max_us),
-        row("throughput A→B (messages)", &rate, |s| s.throughput_msgs_per_s),
-        row("throughput A→B (words)", &rate, |s| s.throughput_words_per_s),
+        row("throughput A→B (messages)", &rate, |s| {
+            s.throughput_msgs_per_s
+        }),
+        row("throughput A→B (words)", &rate, |s| {
+            s.throughput_words_per_s
+        }),
     ];
     rows.push((
         "lost messages".into(),
