@@ -87,7 +87,8 @@ impl Drop for TestHome {
         self.stop_engine();
         // A test may leave the state root unusable (open to others, say), so the polite stop
         // is refused; no engine may outlive its test all the same.
-        if let Some(pid) = self.engine_pid() {
+        // (An engine run inside the test process itself stops with the test.)
+        if let Some(pid) = self.engine_pid().filter(|&pid| pid != std::process::id()) {
             // SAFETY: kill has no memory effects; the pid is the engine this home locked.
             unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         }
