@@ -9,21 +9,12 @@
 use midi_loopback::core::config::{ConfigDocument, ConfigError, LOOP_TRANSPORT_KEY};
 use midi_loopback::core::rules;
 use midi_loopback::core::{AssociationId, NameSpec, PairDefinition, PairSpec};
+mod common;
+
+use common::proptest_config as config;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use std::path::Path;
-
-fn config(default_cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default_cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 const TRANSPORTS: &str = "endpointTransportPluginSettings";
 

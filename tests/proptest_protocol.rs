@@ -12,19 +12,10 @@ use midi_loopback::core::protocol::{
     put_message, scan_payload,
 };
 use midi_loopback::core::ump::{check_single_message, message_words};
-use proptest::prelude::*;
+mod common;
 
-fn config(default_cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default_cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use common::proptest_config as config;
+use proptest::prelude::*;
 
 /// One whole message with a timestamp (0 now and then: "now").
 fn timed_message() -> impl Strategy<Value = (u64, Vec<u32>)> {

@@ -10,19 +10,10 @@ use midi_loopback::core::ids::{EndpointId, Side};
 use midi_loopback::core::model::ConflictError;
 use midi_loopback::core::rules::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_BYTES, RuleError};
 use midi_loopback::core::{AssociationId, NameSpec, PairSpec, PairUpdate};
-use proptest::prelude::*;
+mod common;
 
-fn config(default_cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default_cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use common::proptest_config as config;
+use proptest::prelude::*;
 
 /// Any text, biased towards the edges: white space around, control characters, multi-byte
 /// characters, lengths around the limits.

@@ -10,19 +10,10 @@ use midi_loopback::core::ump::decode::{decode, is_hidden_real_time};
 use midi_loopback::core::ump::{
     FramingError, check_single_message, message_type, message_words, split_messages,
 };
-use proptest::prelude::*;
+mod common;
 
-fn config(default_cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default_cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use common::proptest_config as config;
+use proptest::prelude::*;
 
 /// SPEC §6: types 0,1,2,6,7: 1 word; 3,4,8,9,A: 2; B,C: 3; 5,D,E,F: 4.
 fn spec_words(mt: u8) -> usize {

@@ -417,3 +417,17 @@ pub fn frame_json(payload: &[u8]) -> serde_json::Value {
     serde_json::from_slice(payload)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(payload)))
 }
+
+/// The property tests' configuration: `default_cases` cases (a short run for CI) unless
+/// `PROPTEST_CASES` asks for more, and no failure files written into the source tree.
+pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_cases);
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    }
+}
