@@ -5,9 +5,14 @@
 
 mod common;
 
+/// A hello of this build's protocol.
+fn hello_json(client: &str) -> String {
+    json!({"protocol": PROTOCOL_VERSION, "client": client}).to_string()
+}
+
 use common::{RawConn, SplitMix64, TestHome, frame_json, test_seed, wait_until};
 use midi_loopback::client::{EndpointConnection, Received};
-use midi_loopback::core::protocol::MAX_FRAME_BYTES;
+use midi_loopback::core::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -180,7 +185,7 @@ fn a_truncated_frame_then_disconnect_delivers_nothing_and_leaves_nothing_behind(
     drop(raw);
     // Mid-header, mid-hello and mid-request disconnects too.
     for cut in [
-        RawConn::frame(HELLO, br#"{"protocol":1,"client":"x"}"#)[..7].to_vec(),
+        RawConn::frame(HELLO, hello_json("x").as_bytes())[..7].to_vec(),
         vec![0x10, 0x00],
     ] {
         let mut raw = w.raw();
@@ -289,13 +294,13 @@ fn a_hello_with_another_protocol_or_unreadable_is_refused_in_the_welcome() {
         json!({"protocol": 0, "client": "old"})
             .to_string()
             .into_bytes(),
-        json!({"protocol": 2, "client": "new"})
+        json!({"protocol": PROTOCOL_VERSION + 1, "client": "new"})
             .to_string()
             .into_bytes(),
         json!({"protocol": u32::MAX, "client": "x"})
             .to_string()
             .into_bytes(),
-        json!({"protocol": "1", "client": "x"})
+        json!({"protocol": PROTOCOL_VERSION.to_string(), "client": "x"})
             .to_string()
             .into_bytes(),
         json!({"client": "x"}).to_string().into_bytes(),
@@ -314,16 +319,20 @@ fn a_hello_with_another_protocol_or_unreadable_is_refused_in_the_welcome() {
             panic!("hello {label} was accepted: {welcome}");
         });
         assert!(!reason.is_empty());
-        assert_eq!(welcome["protocol"], 1);
+        assert_eq!(welcome["protocol"], PROTOCOL_VERSION);
     }
     // The version message says what to do.
     let mut raw = w.raw();
-    raw.send_json(HELLO, &json!({"protocol": 2, "client": "new"}))
-        .expect("write");
+    raw.send_json(
+        HELLO,
+        &json!({"protocol": PROTOCOL_VERSION + 1, "client": "new"}),
+    )
+    .expect("write");
     let frames = raw.until_closed(CLOSE_WITHIN);
     let reason = frame_json(&frames[0].1)["refused"].to_string();
     assert!(
-        reason.contains("protocol 1") && reason.contains("2"),
+        reason.contains(&format!("protocol {PROTOCOL_VERSION}"))
+            && reason.contains(&(PROTOCOL_VERSION + 1).to_string()),
         "{reason}"
     );
     w.check("refused handshakes");
@@ -370,7 +379,7 @@ fn clients_that_say_nothing_or_stall_mid_hello_are_disconnected_after_the_deadli
     let mut half_header = w.raw();
     half_header.write(&[30, 0]).expect("write");
     let mut half_hello = w.raw();
-    let hello = RawConn::frame(HELLO, br#"{"protocol":1,"client":"slow"}"#);
+    let hello = RawConn::frame(HELLO, hello_json("slow").as_bytes());
     half_hello.write(&hello[..12]).expect("write");
     // Meanwhile everyone else is served as usual.
     w.check("three stalled connections");

@@ -130,7 +130,7 @@ fn greet_many(home: &TestHome, n: usize) -> Vec<RawConn> {
 /// The next hello on a new connection: `Ok(welcome)` or why it never came.
 fn try_hello(home: &TestHome) -> Result<serde_json::Value, String> {
     let mut raw = RawConn::connect(&home.socket());
-    raw.send_json(1, &json!({"protocol": 1, "client": "one too many"}))
+    raw.send_json(1, &json!({"protocol": midi_loopback::core::protocol::PROTOCOL_VERSION, "client": "one too many"}))
         .map_err(|e| e.to_string())?;
     match raw.read(Duration::from_secs(20)) {
         RawRead::Frame(2, p) => Ok(frame_json(&p)),

@@ -75,7 +75,7 @@ import json, socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(10)
 s.connect(sys.argv[1])
-body = json.dumps({"protocol": 1, "client": "intruder"}).encode()
+body = json.dumps({"protocol": int(sys.argv[2]), "client": "intruder"}).encode()
 s.sendall(struct.pack("<IB", len(body) + 1, 1) + body)
 try:
     print("welcome" if s.recv(4096) else "closed")
@@ -86,6 +86,7 @@ except OSError as e:
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .args(["/usr/bin/python3", "-c", script])
         .arg(socket)
+        .arg(midi_loopback::core::protocol::PROTOCOL_VERSION.to_string())
         .env_clear()
         .current_dir("/")
         .timeout(std::time::Duration::from_secs(60))

@@ -123,6 +123,13 @@ pub enum Command {
         after_help = "Inside: ? shows the keys; q or Esc quits.\n\nExamples:\n  midi dashboard\n  midi top --refresh-ms 100"
     )]
     Dashboard(DashboardArgs),
+    /// Print every change to the pairs as it happens (created, updated, removed, clients)
+    #[command(
+        name = "watch-endpoints",
+        visible_aliases = ["watch-ump", "watch"],
+        after_help = WATCH_HELP
+    )]
+    WatchEndpoints(WatchArgs),
     /// Measure the engine's latency and throughput against a bare relay baseline
     #[command(after_help = "Examples:\n  midi bench --quick\n  midi bench --json > bench.json")]
     Bench(BenchArgs),
@@ -290,6 +297,39 @@ pub struct SendFileArgs {
     /// Print a JSON summary instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+const WATCH_HELP: &str = "\
+Every pair that exists is reported first (`existing`, then `synced`), then each change:
+created, updated (names, persistence, muted), removed, attached and detached (a client on an
+endpoint), stopping. It starts the engine when none runs and runs until Ctrl-C (exit 0), the
+timeout (exit 0), or the engine stops (exit 3).
+
+JSON lines (--json), one object per event, `event` naming it:
+  {\"event\":\"pair_existing\",\"pair\":PAIR}     a pair that existed when watching began
+  {\"event\":\"synced\"}                        every existing pair reported
+  {\"event\":\"pair_created\",\"pair\":PAIR}
+  {\"event\":\"pair_updated\",\"pair\":PAIR,\"changed\":[\"names\"|\"persistence\"|\"muted\"]}
+  {\"event\":\"pair_removed\",\"pair\":PAIR}
+  {\"event\":\"client_attached\",\"endpoint\":ENDPOINT}   ENDPOINT.clients is the count now
+  {\"event\":\"client_detached\",\"endpoint\":ENDPOINT}
+  {\"event\":\"engine_stopping\"}
+PAIR is the object `midi loopback list --json` prints for a pair; ENDPOINT one of
+`midi endpoint list --json`.
+
+Examples:
+  midi watch-endpoints
+  midi watch --json | jq -c 'select(.event == \"pair_created\") | .pair.endpoint_a.name'
+  midi watch-ump --timeout 10";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// One JSON object per event per line
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many seconds (exit 0)
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub(crate) mod loopback;
 mod measure;
 pub mod output;
 mod service;
+mod watch;
 mod words;
 
 use crate::client::{Client, ClientError, ClientOptions};
@@ -129,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             endpoint::list(&ctx, flag.json)
         }
         Command::Dashboard(args) => crate::dashboard::run(&ctx, args),
+        Command::WatchEndpoints(args) => watch::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { out_dir } => docs::man(&out_dir),

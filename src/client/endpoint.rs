@@ -26,6 +26,8 @@ fn event_outcome(payload: &[u8]) -> Result<Option<Received>> {
             kind: crate::core::ErrorKind::Invalid,
             message,
         }),
+        // Change events go only to connections that watch; anything else is not for us.
+        _ => Ok(None),
     }
 }
 
@@ -139,6 +141,73 @@ impl EndpointConnection {
     /// Detaches from the endpoint and closes the connection.
     pub fn close(self) {
         self.conn.wire.shutdown();
+    }
+
+    /// Switches the connection to non-blocking use, for an event loop that serves many
+    /// endpoints with `poll` on [`AsRawFd::as_raw_fd`](std::os::fd::AsRawFd): `send` queues
+    /// what the socket does not take at once (poll for writable and call
+    /// [`flush_unsent`](Self::flush_unsent)), and [`try_receive`](Self::try_receive) returns
+    /// at once. Requests (`flush`) still wait for their answer.
+    pub fn set_nonblocking(&mut self, on: bool) -> Result<()> {
+        Ok(self.conn.wire.set_nonblocking(on)?)
+    }
+
+    /// What has arrived, without waiting: `Ok(None)` when nothing is there yet. In blocking
+    /// mode this is `receive(Some(Duration::ZERO))`.
+    pub fn try_receive(&mut self) -> Result<Option<Received>> {
+        if self.conn.wire.is_nonblocking() {
+            self.receive(None)
+        } else {
+            self.receive(Some(Duration::ZERO))
+        }
+    }
+
+    /// Bytes queued in non-blocking mode that the engine has not taken yet.
+    pub fn unsent(&self) -> usize {
+        self.conn.wire.unsent()
+    }
+
+    /// Writes queued bytes as far as the socket takes them now; true when none are left.
+    pub fn flush_unsent(&mut self) -> Result<bool> {
+        Ok(self.conn.wire.flush_unsent()?)
+    }
+}
+
+impl std::os::fd::AsRawFd for EndpointConnection {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.conn.wire.stream().as_raw_fd()
+    }
+}
+
+impl std::os::fd::AsFd for EndpointConnection {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.conn.wire.stream().as_fd()
+    }
+}
+
+/// A connection that hears of every change to the pairs (see [`Client::watch`]).
+///
+/// [`Client::watch`]: super::Client::watch
+pub struct WatchConnection {
+    conn: Connection,
+}
+
+impl WatchConnection {
+    pub(super) fn new(conn: Connection) -> WatchConnection {
+        WatchConnection { conn }
+    }
+
+    /// Waits up to `timeout` (forever with `None`) for the next change. `Ok(None)`: nothing
+    /// came in time. [`Event::EngineStopping`] is the last event before the connection ends.
+    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        loop {
+            let Some(frame) = self.conn.next_unsolicited(deadline(timeout))? else {
+                return Ok(None);
+            };
+            if frame.kind == FrameKind::Event as u8 {
+                return Ok(Some(parse_event(&frame.payload)?));
+            }
+        }
     }
 }
 

@@ -22,7 +22,7 @@ mod autostart;
 mod endpoint;
 pub(crate) mod wire;
 
-pub use endpoint::{EndpointConnection, Received, TapConnection};
+pub use endpoint::{EndpointConnection, Received, TapConnection, WatchConnection};
 
 use crate::core::error::ErrorKind;
 use crate::core::ids::AssociationId;
@@ -198,6 +198,19 @@ impl Connection {
     }
 
     fn request(&mut self, request: Request) -> Result<Reply> {
+        // Requests wait for their answer, so a non-blocking connection blocks for this one.
+        let was_nonblocking = self.wire.is_nonblocking();
+        if was_nonblocking {
+            self.wire.set_nonblocking(false)?;
+        }
+        let result = self.request_blocking(request);
+        if was_nonblocking {
+            self.wire.set_nonblocking(true)?;
+        }
+        result
+    }
+
+    fn request_blocking(&mut self, request: Request) -> Result<Reply> {
         let id = self.next_id;
         self.next_id += 1;
         self.wire
@@ -387,6 +400,15 @@ impl Client {
     pub fn tap(mut self, association_id: AssociationId) -> Result<TapConnection> {
         match self.conn.request(Request::Tap { association_id })? {
             Reply::Done => Ok(TapConnection::new(self.conn, association_id)),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Subscribes to changes: every existing pair is reported first (`pair_existing`, then
+    /// `synced`), then each change as it happens. Once this returns, no change is missed.
+    pub fn watch(mut self) -> Result<WatchConnection> {
+        match self.conn.request(Request::Watch)? {
+            Reply::Done => Ok(WatchConnection::new(self.conn)),
             other => Err(unexpected(other)),
         }
     }

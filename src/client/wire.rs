@@ -22,7 +22,13 @@ pub struct Wire {
     end: usize,
     timeout: Option<Duration>,
     out: Vec<u8>,
+    /// In non-blocking mode: bytes the socket has not taken yet, sent before anything newer.
+    unsent: Vec<u8>,
+    nonblocking: bool,
 }
+
+/// The most bytes a non-blocking connection queues before `send` says "would block".
+pub const MAX_UNSENT_BYTES: usize = 4 << 20;
 
 impl Wire {
     pub fn new(stream: UnixStream) -> Wire {
@@ -33,13 +39,83 @@ impl Wire {
             end: 0,
             timeout: None,
             out: Vec::with_capacity(4096),
+            unsent: Vec::new(),
+            nonblocking: false,
         }
     }
 
+    pub fn stream(&self) -> &UnixStream {
+        &self.stream
+    }
+
+    /// In non-blocking mode reads return at once when nothing waits, and writes queue what
+    /// the socket does not take (see [`Wire::flush_unsent`]).
+    pub fn set_nonblocking(&mut self, on: bool) -> io::Result<()> {
+        if !on {
+            // Blocking from here: whatever was queued goes first, in order.
+            self.stream.set_nonblocking(false)?;
+            let unsent = std::mem::take(&mut self.unsent);
+            self.stream.write_all(&unsent)?;
+        } else {
+            self.stream.set_nonblocking(true)?;
+        }
+        self.nonblocking = on;
+        Ok(())
+    }
+
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking
+    }
+
+    /// Bytes queued in non-blocking mode that the socket has not taken yet.
+    pub fn unsent(&self) -> usize {
+        self.unsent.len()
+    }
+
+    /// Writes what was queued, as far as the socket takes it now. True when nothing is left.
+    pub fn flush_unsent(&mut self) -> io::Result<bool> {
+        while !self.unsent.is_empty() {
+            match self.stream.write(&self.unsent) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.unsent.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes bytes in order: straight out when blocking, through the queue otherwise.
+    fn write_bytes(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        if !self.nonblocking {
+            for p in parts {
+                self.stream.write_all(p)?;
+            }
+            return Ok(());
+        }
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if self.unsent.len() + len > MAX_UNSENT_BYTES && !self.flush_unsent()? {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "the engine is not taking messages as fast as they are sent; wait until the connection is writable",
+            ));
+        }
+        for p in parts {
+            self.unsent.extend_from_slice(p);
+        }
+        self.flush_unsent().map(|_| ())
+    }
+
     pub fn write_json<T: Serialize>(&mut self, kind: FrameKind, value: &T) -> io::Result<()> {
-        self.out.clear();
-        protocol::put_json(&mut self.out, kind, value);
-        self.stream.write_all(&self.out)
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        protocol::put_json(&mut out, kind, value);
+        let result = self.write_bytes(&[&out]);
+        self.out = out;
+        result
     }
 
     /// Writes one frame whose payload is already encoded.
@@ -49,10 +125,9 @@ impl Wire {
         // One syscall for small frames; two for big ones rather than copying them.
         if payload.len() < 4096 {
             header.extend_from_slice(payload);
-            self.stream.write_all(&header)
+            self.write_bytes(&[&header])
         } else {
-            self.stream.write_all(&header)?;
-            self.stream.write_all(payload)
+            self.write_bytes(&[&header, payload])
         }
     }
 

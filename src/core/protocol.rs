@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever a frame or a request changes incompatibly.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// The largest frame the engine accepts from a client (payload plus kind byte), and the
 /// largest data frame it sends. Bigger ones close the connection: 1 MiB holds about 87,000
 /// one-word messages.
@@ -344,6 +344,9 @@ pub enum Request {
     Tap {
         association_id: AssociationId,
     },
+    /// Hear of every change to the pairs as events: each existing pair first, then `synced`,
+    /// then every change until the connection closes.
+    Watch,
     /// Stop the engine gracefully.
     Shutdown,
 }
@@ -384,6 +387,23 @@ pub enum Event {
     Overflow { dropped: u64 },
     /// The engine is stopping; the connection closes next.
     EngineStopping,
+    /// Watching: a pair that existed when the subscription began.
+    PairExisting { pair: PairInfo },
+    /// Watching: every existing pair has been reported; changes follow from here on.
+    Synced,
+    /// Watching: a pair was created.
+    PairCreated { pair: PairInfo },
+    /// Watching: a pair changed; `changed` names what (`names`, `persistence`, `muted`).
+    PairUpdated {
+        pair: PairInfo,
+        changed: Vec<String>,
+    },
+    /// Watching: a pair was removed.
+    PairRemoved { pair: PairInfo },
+    /// Watching: a client attached to an endpoint (`clients` is the count now).
+    ClientAttached { endpoint: EndpointInfo },
+    /// Watching: a client detached from an endpoint.
+    ClientDetached { endpoint: EndpointInfo },
 }
 
 /// Pair counts of [`EngineStatus`].

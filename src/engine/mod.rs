@@ -5,11 +5,17 @@
 //! current-thread runtime (see `docs/ARCHITECTURE.md` for why) and never busy-polls: with no
 //! traffic and nothing scheduled, every task is parked.
 
+mod counters;
+mod frames;
+#[cfg(test)]
+mod memory;
 mod outbox;
+pub mod peer;
 mod persist;
 mod router;
 mod scheduler;
 mod server;
+mod socket_peer;
 mod state;
 
 pub use server::Limits;
@@ -81,9 +87,12 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
             s.reason
         );
     }
-    let mut engine = Engine::new(Persistence {
-        path: paths.config_file.clone(),
-    });
+    let mut engine = Engine::new(
+        Persistence {
+            path: paths.config_file.clone(),
+        },
+        limits.max_pairs,
+    );
     let loaded = pairs.len();
     for def in pairs {
         engine.insert_loaded(def);
@@ -123,18 +132,11 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
         server.shutdown.notify_one(); // also stops the accept loop if a signal stopped us
         let _ = accept.await;
         let _ = std::fs::remove_file(&paths.socket);
-        server.engine.borrow_mut().close_everything();
-        outbox::flush_dirty(&server.dirty);
+        server.close_everything();
         // Give the writers a moment to deliver the goodbye, without waiting on a stuck client.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         while tokio::time::Instant::now() < deadline {
-            let pending = server
-                .engine
-                .borrow()
-                .connections
-                .values()
-                .any(|o| !o.is_empty() && !o.is_dead());
-            if !pending {
+            if !server.writes_pending() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -11,6 +11,9 @@ use std::rc::{Rc, Weak};
 use tokio::net::UnixStream;
 use tokio::sync::Notify;
 
+/// Room an `overflow` event needs in the queue (its frame is about 40 bytes).
+const OVERFLOW_EVENT_ROOM: usize = 64;
+
 /// Outboxes that got frames since the last flush.
 pub type DirtyList = Rc<RefCell<Vec<Rc<Outbox>>>>;
 
@@ -122,17 +125,26 @@ impl Outbox {
         true
     }
 
+    /// Queues one `overflow` event for everything dropped since the last one — only when the
+    /// queue has room for it, so a receiver that never reads holds one pending count, not a
+    /// growing pile of events.
+    fn tell_overflow(&self) {
+        let dropped = self.pending_overflow.get();
+        if dropped == 0 || self.backlog() + OVERFLOW_EVENT_ROOM > self.capacity {
+            return;
+        }
+        self.pending_overflow.set(0);
+        // Told after the frames that did fit, so the receiver sees where the gap is.
+        protocol::put_json(
+            &mut self.buf.borrow_mut(),
+            FrameKind::Event,
+            &Event::Overflow { dropped },
+        );
+    }
+
     /// Writes what the socket takes without waiting. True when nothing is left.
     fn write_now(&self) -> bool {
-        let dropped = self.pending_overflow.replace(0);
-        if dropped > 0 {
-            // Told after the frames that did fit, so the receiver sees where the gap is.
-            protocol::put_json(
-                &mut self.buf.borrow_mut(),
-                FrameKind::Event,
-                &Event::Overflow { dropped },
-            );
-        }
+        self.tell_overflow();
         loop {
             let mut buf = self.buf.borrow_mut();
             let start = self.start.get();
@@ -186,7 +198,11 @@ impl Outbox {
             if self.dead.get() {
                 break;
             }
-            if self.backlog() == 0 && self.pending_overflow.get() == 0 {
+            if self.backlog() == 0 {
+                // Whatever count is pending fits now that the queue is empty.
+                self.tell_overflow();
+            }
+            if self.backlog() == 0 {
                 if self.closing.get() {
                     break;
                 }

@@ -1,71 +1,29 @@
-//! The data path: a batch sent on one side is checked, counted, stamped and copied to every
-//! client of the other side (and every tap), or held until its timestamp is due.
+//! The data path: a batch sent on one side is checked, counted, stamped and handed to every
+//! peer of the other side (and every tap), or held until its timestamp is due. Routing policy
+//! lives here: mute, the scheduling limits, and the batching of messages that fall due.
 //!
 //! Pure pass-through: words are never parsed beyond framing, and leave exactly as they came.
 
-use super::scheduler::{MAX_SCHEDULED, Scheduled};
+use super::peer::{Batch, PeerId, Target};
+use super::scheduler::Scheduled;
 use super::state::{Attachment, Engine, side_index};
 use crate::core::clock::MAX_SCHEDULE_AHEAD_NS;
 use crate::core::ids::{Direction, Side};
-use crate::core::model::DirectionStats;
-use crate::core::protocol::{self, FrameKind};
-
-/// The counters of one direction of a pair, and what the current rate is made from.
-#[derive(Debug, Default, Clone)]
-pub struct DirectionCounters {
-    pub stats: DirectionStats,
-    /// The second (of the monotonic clock) `this_second` counts.
-    second: u64,
-    this_second: u64,
-    last_second: u64,
-}
-
-impl DirectionCounters {
-    /// Counts messages accepted at `now_ns`. The rate needs no timer: buckets roll over when
-    /// traffic arrives, and a reader works out how stale they are, so an idle engine sleeps.
-    pub fn count(&mut self, messages: u64, words: u64, now_ns: u64) {
-        self.stats.messages += messages;
-        self.stats.words += words;
-        let sec = now_ns / 1_000_000_000;
-        if sec != self.second {
-            self.last_second = if sec == self.second + 1 {
-                self.this_second
-            } else {
-                0
-            };
-            self.second = sec;
-            self.this_second = 0;
-        }
-        self.this_second += messages;
-    }
-
-    /// The counters, with the rate of the last whole second.
-    pub fn snapshot(&self, now_ns: u64) -> DirectionStats {
-        let sec = now_ns / 1_000_000_000;
-        let rate = if sec == self.second {
-            self.last_second
-        } else if sec == self.second + 1 {
-            self.this_second
-        } else {
-            0
-        };
-        DirectionStats {
-            rate_msgs_per_s: rate,
-            ..self.stats
-        }
-    }
-}
+use crate::core::protocol;
 
 /// Why a batch was refused; the sender hears it as a `refused` event.
 pub type Refusal = String;
 
 impl Engine {
-    /// Routes one `Send` payload from a connection attached to `from`.
+    /// Routes one batch of messages that peer `sender`, attached at `from`, sends out on its
+    /// endpoint. The payload is in the wire's layout (`docs/PROTOCOL.md`); timestamps of 0
+    /// mean "now" and are stamped in place.
     ///
     /// `scratch` is a buffer the caller keeps between calls, so stamping costs no allocation.
     pub fn route_send(
         &mut self,
         from: Attachment,
+        sender: PeerId,
         payload: &mut [u8],
         now_ns: u64,
         scratch: &mut Vec<u8>,
@@ -73,6 +31,10 @@ impl Engine {
         let Attachment::Endpoint { pair_key, side } = from else {
             return Err("this connection taps a pair; open an endpoint to send".into());
         };
+        // Messages leave in timestamp order: whatever fell due must go before anything newer.
+        if self.schedule.next_due().is_some_and(|due| due <= now_ns) {
+            self.deliver_due(now_ns);
+        }
         let Some(pair) = self.pairs.get_mut(&pair_key) else {
             return Err("the endpoint was removed; nothing was delivered".into());
         };
@@ -101,12 +63,10 @@ impl Engine {
             let future = protocol::iter_payload(payload)
                 .filter(|m| m.timestamp > now_ns)
                 .count();
-            if self.schedule.len() + future > MAX_SCHEDULED {
+            if let Some(refusal) = self.schedule.refusal(sender, future) {
                 let counters = &mut self.pairs.get_mut(&pair_key).expect("found above").counters;
                 counters[dir.index()].stats.refused += 1;
-                return Err(format!(
-                    "{future} scheduled messages would exceed the limit of {MAX_SCHEDULED} held at once; nothing was delivered"
-                ));
+                return Err(refusal);
             }
         }
         let pair = self.pairs.get_mut(&pair_key).expect("found above");
@@ -130,7 +90,8 @@ impl Engine {
                 let (msg, tail) = rest.split_at(len);
                 let ts = u64::from_le_bytes(msg[..8].try_into().expect("checked payload"));
                 if ts > now_ns {
-                    self.schedule.push(Scheduled::new(ts, pair_key, dir, msg));
+                    self.schedule
+                        .push(Scheduled::new(ts, pair_key, dir, sender, msg));
                     self.schedule_changed.notify_one();
                 } else {
                     scratch.extend_from_slice(msg);
@@ -146,7 +107,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Copies stamped messages to every client of the receiving side and to every tap.
+    /// Hands stamped messages to every peer of the receiving side and to every tap.
     pub fn deliver(&mut self, pair_key: u64, dir: Direction, body: &[u8], messages: u64) {
         let Some(pair) = self.pairs.get_mut(&pair_key) else {
             return;
@@ -155,17 +116,55 @@ impl Engine {
             Direction::AToB => Side::B,
             Direction::BToA => Side::A,
         };
+        let batch = Batch {
+            dir,
+            target: Target::Side(receiving),
+            body,
+            messages,
+        };
         let mut dropped = 0;
-        for outbox in &pair.attached[side_index(receiving)] {
-            if !outbox.try_push_data(FrameKind::Deliver, &[], body, messages) {
+        for peer in &pair.attached[side_index(receiving)] {
+            if !peer.deliver(batch) {
                 dropped += messages;
             }
         }
         pair.counters[dir.index()].stats.dropped_overflow += dropped;
-        let prefix = [protocol::direction_byte(dir)];
+        let copy = Batch {
+            target: Target::Tap,
+            ..batch
+        };
         for tap in &pair.taps {
             // A tap that falls behind loses copies; the pair's own counters are not touched.
-            tap.try_push_data(FrameKind::TapDeliver, &prefix, body, messages);
+            tap.deliver(copy);
+        }
+    }
+
+    /// Delivers every held message due at `now_ns`, in timestamp order. Consecutive messages
+    /// for the same pair and direction go out as one batch.
+    pub fn deliver_due(&mut self, now_ns: u64) {
+        let due = self.schedule.take_due(now_ns);
+        let mut body = Vec::new();
+        let mut i = 0;
+        while i < due.len() {
+            let (key, dir) = (due[i].pair_key, due[i].dir);
+            body.clear();
+            let mut n = 0;
+            // …up to a size any client accepts (a tap's direction byte included).
+            let cap = protocol::MAX_FRAME_BYTES - 2;
+            while i < due.len()
+                && due[i].pair_key == key
+                && due[i].dir == dir
+                && body.len() + due[i].bytes().len() <= cap
+            {
+                body.extend_from_slice(due[i].bytes());
+                n += 1;
+                i += 1;
+            }
+            match self.pairs.get_mut(&key) {
+                Some(p) if p.def.muted => p.counters[dir.index()].stats.dropped_muted += n,
+                Some(_) => self.deliver(key, dir, &body, n),
+                None => {} // the pair was removed while its messages waited
+            }
         }
     }
 }

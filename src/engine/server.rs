@@ -1,18 +1,23 @@
-//! The listener and the per-connection tasks: handshake, control requests, sends.
+//! The listener and the per-connection tasks: handshake, control requests, sends. I/O only:
+//! what a request or a batch does is decided in `state` and `router`.
 //!
-//! Each connection has a reader (this module) and a writer ([`Outbox::write_loop`]). All tasks
-//! share one thread, so the engine state is a plain `RefCell` borrowed only between awaits.
+//! Each connection has a reader (this module, with [`FrameReader`]) and a writer
+//! ([`Outbox::write_loop`]). All tasks share one thread, so the engine state is a plain
+//! `RefCell` borrowed only between awaits.
 
+use super::frames::FrameReader;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
+use super::socket_peer::{Role, SocketPeer};
 use super::state::{Attachment, Engine};
 use crate::core::clock::monotonic_ns;
 use crate::core::error::ErrorKind;
 use crate::core::paths::Paths;
 use crate::core::protocol::{
-    self, Event, FrameKind, HEADER_BYTES, Hello, PROTOCOL_VERSION, Reply, Request, RequestFrame,
-    ResponseFrame, Welcome, WireError,
+    Event, FrameKind, Hello, PROTOCOL_VERSION, Reply, Request, RequestFrame, ResponseFrame,
+    Welcome, WireError,
 };
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
@@ -46,7 +51,8 @@ pub struct Server {
     pub shutdown: Rc<Notify>,
     /// Outboxes with frames to write at the end of the current round.
     pub dirty: DirtyList,
-    next_conn: std::cell::Cell<u64>,
+    /// Every connection that finished its handshake.
+    pub connections: RefCell<HashMap<u64, Rc<Outbox>>>,
 }
 
 impl Server {
@@ -57,8 +63,26 @@ impl Server {
             limits,
             shutdown: Rc::new(Notify::new()),
             dirty: DirtyList::default(),
-            next_conn: std::cell::Cell::new(1),
+            connections: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Tells every connection the engine is stopping and closes them.
+    pub fn close_everything(&self) {
+        self.engine.borrow_mut().stop();
+        for outbox in self.connections.borrow().values() {
+            outbox.push_event(&Event::EngineStopping);
+            outbox.close();
+        }
+        flush_dirty(&self.dirty);
+    }
+
+    /// Whether some connection still has a goodbye to write.
+    pub fn writes_pending(&self) -> bool {
+        self.connections
+            .borrow()
+            .values()
+            .any(|o| !o.is_empty() && !o.is_dead())
     }
 
     /// Accepts connections until asked to stop.
@@ -93,8 +117,7 @@ impl Server {
                     continue;
                 }
             }
-            let id = self.next_conn.get();
-            self.next_conn.set(id + 1);
+            let id = self.engine.borrow_mut().next_peer_id();
             let server = self.clone();
             tokio::task::spawn_local(async move { server.serve(id, stream).await });
         }
@@ -116,75 +139,62 @@ impl Server {
             id: conn_id,
             outbox: outbox.clone(),
             attachment: None,
+            watching: false,
             greeted: false,
             scratch: Vec::new(),
         };
-        let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-        let mut start = 0usize;
+        let mut reader = FrameReader::new();
         let hello_deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        // Data waiting for this client is bounded by its queue; answers to its own requests
+        // have a budget of their own, so a client that does not read its inbound traffic can
+        // still send.
+        let answers_limit = self.limits.receiver_queue_bytes * 2;
         'read: loop {
-            // Big reads mean few system calls per message under load; the pages are only
-            // touched (made resident) as far as a read actually fills them.
-            if buf.capacity() - buf.len() < 64 * 1024 {
-                buf.reserve(256 * 1024);
+            let deadline = (!conn.greeted).then_some(hello_deadline);
+            if reader.fill(&stream, deadline).await.is_none() {
+                break; // end of stream, error, or no hello in time
             }
-            match read_some(&stream, &mut buf, (!conn.greeted).then_some(hello_deadline)).await {
-                Some(n) if n > 0 => {}
-                _ => break, // end of stream, error, or no hello in time
-            }
-            while buf.len() - start >= HEADER_BYTES {
-                if outbox.backlog() > self.limits.receiver_queue_bytes {
+            while reader.has_header() {
+                if outbox.backlog() > answers_limit {
                     // This client does not read its answers: stop reading its requests until
                     // it does, so its backlog, not the engine, is what is bounded. Only this
                     // connection waits; everyone else is served meanwhile.
                     flush_dirty(&self.dirty);
                     outbox
-                        .wait_for_room(self.limits.receiver_queue_bytes / 2)
+                        .wait_for_room(self.limits.receiver_queue_bytes * 3 / 2)
                         .await;
                     if outbox.is_dead() {
                         break 'read;
                     }
                 }
-                let header_bytes: &[u8; HEADER_BYTES] = buf[start..start + HEADER_BYTES]
-                    .try_into()
-                    .expect("length checked");
-                let header = match protocol::parse_header(header_bytes) {
-                    Ok(h) => h,
-                    Err(e) => {
+                let frame = match reader.next_frame() {
+                    None => break,
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => {
                         outbox.push_event(&Event::Refused {
                             message: format!("{e}; closing the connection"),
                         });
                         break 'read;
                     }
                 };
-                let end = start + HEADER_BYTES + header.payload_len;
-                if buf.len() < end {
-                    buf.reserve(end - buf.len());
-                    break;
-                }
-                let payload = &mut buf[start + HEADER_BYTES..end];
-                if !self.handle_frame(&mut conn, header.kind_byte, payload) {
+                if !self.handle_frame(&mut conn, frame.kind_byte, frame.payload) {
                     break 'read;
                 }
-                start = end;
             }
             // Everything this read brought in goes out now: one write per receiver.
             flush_dirty(&self.dirty);
-            if start == buf.len() {
-                buf.clear();
-                start = 0;
-            } else if start > 0 && start >= buf.len() / 2 {
-                buf.drain(..start);
-                start = 0;
-            }
+            reader.compact();
         }
         {
             let mut engine = self.engine.borrow_mut();
             if let Some(a) = conn.attachment.take() {
-                engine.detach(a, conn_id);
+                engine.detach(a, conn_id, monotonic_ns());
             }
-            engine.connections.remove(&conn_id);
+            if conn.watching {
+                engine.unwatch(conn_id);
+            }
         }
+        self.connections.borrow_mut().remove(&conn_id);
         flush_dirty(&self.dirty);
         outbox.close();
         let _ = writer.await;
@@ -209,6 +219,7 @@ impl Server {
                 let now = monotonic_ns();
                 let result = self.engine.borrow_mut().route_send(
                     attachment,
+                    conn.id,
                     payload,
                     now,
                     &mut conn.scratch,
@@ -219,6 +230,21 @@ impl Server {
                 true
             }
             Some(FrameKind::Request) => match serde_json::from_slice::<RequestFrame>(payload) {
+                Ok(frame) if matches!(frame.request, Request::Watch) => {
+                    conn.outbox.push_json(
+                        FrameKind::Response,
+                        &ResponseFrame {
+                            id: frame.id,
+                            result: Ok(Reply::Done),
+                        },
+                    );
+                    if !conn.watching {
+                        conn.watching = true;
+                        let peer = SocketPeer::new(&conn.outbox, Role::Watcher);
+                        self.engine.borrow_mut().watch(peer, monotonic_ns());
+                    }
+                    true
+                }
                 Ok(frame) => {
                     let result = self.handle_request(conn, frame.request);
                     conn.outbox.push_json(
@@ -270,12 +296,10 @@ impl Server {
                 "this engine speaks protocol {PROTOCOL_VERSION}, the client {}; restart the engine with `midi service restart`",
                 h.protocol
             )),
-            Ok(_) if self.engine.borrow().connections.len() >= self.limits.max_clients => {
-                Some(format!(
-                    "the engine already serves {} clients, its limit",
-                    self.limits.max_clients
-                ))
-            }
+            Ok(_) if self.connections.borrow().len() >= self.limits.max_clients => Some(format!(
+                "the engine already serves {} clients, its limit",
+                self.limits.max_clients
+            )),
             Ok(_) => None,
         };
         conn.outbox.push_json(
@@ -291,9 +315,8 @@ impl Server {
             return false;
         }
         conn.greeted = true;
-        self.engine
+        self.connections
             .borrow_mut()
-            .connections
             .insert(conn.id, conn.outbox.clone());
         true
     }
@@ -303,20 +326,15 @@ impl Server {
         let mut engine = self.engine.borrow_mut();
         match request {
             Request::Ping => Ok(Reply::Pong),
-            Request::Status => Ok(Reply::Status(engine.status(&self.paths, conn.id, now))),
+            Request::Status => {
+                // The asking connection is not counted: status reports the other clients.
+                let others = self.connections.borrow().len().saturating_sub(1) as u64;
+                Ok(Reply::Status(engine.status(&self.paths, others, now)))
+            }
             Request::ListPairs => Ok(Reply::Pairs {
                 pairs: engine.list(now),
             }),
             Request::CreatePair { pair } => {
-                if engine.pairs.len() >= self.limits.max_pairs {
-                    return Err(WireError {
-                        kind: ErrorKind::Failed,
-                        message: format!(
-                            "the engine already holds {} pairs, its limit; remove some first",
-                            self.limits.max_pairs
-                        ),
-                    });
-                }
                 let persistent = pair.persistent;
                 let info = engine.create(pair, now)?;
                 tracing::info!(
@@ -347,22 +365,30 @@ impl Server {
             } => Ok(Reply::Pair(engine.set_muted(association_id, muted, now)?)),
             Request::Open { endpoint } => {
                 if let Some(a) = conn.attachment.take() {
-                    engine.detach(a, conn.id);
+                    engine.detach(a, conn.id, now);
                 }
-                let (attachment, info) = engine.open(&endpoint, &conn.outbox, now)?;
+                let outbox = &conn.outbox;
+                let (attachment, info) = engine.open(
+                    &endpoint,
+                    |side| SocketPeer::new(outbox, Role::Endpoint(side)) as _,
+                    now,
+                )?;
                 conn.attachment = Some(attachment);
                 Ok(Reply::Opened(info))
             }
             Request::Tap { association_id } => {
                 if let Some(a) = conn.attachment.take() {
-                    engine.detach(a, conn.id);
+                    engine.detach(a, conn.id, now);
                 }
-                conn.attachment = Some(engine.tap(association_id, &conn.outbox)?);
+                let peer = SocketPeer::new(&conn.outbox, Role::Tap);
+                conn.attachment = Some(engine.tap(association_id, peer)?);
                 Ok(Reply::Done)
             }
+            // Answered in `handle_frame`: the events must follow the answer.
+            Request::Watch => Ok(Reply::Done),
             Request::Close => {
                 if let Some(a) = conn.attachment.take() {
-                    engine.detach(a, conn.id);
+                    engine.detach(a, conn.id, now);
                 }
                 Ok(Reply::Done)
             }
@@ -390,43 +416,9 @@ impl Server {
                             _ = bell.notified() => continue,
                         }
                     }
-                    self.deliver_due();
+                    self.engine.borrow_mut().deliver_due(monotonic_ns());
                     flush_dirty(&self.dirty);
                 }
-            }
-        }
-    }
-
-    fn deliver_due(&self) {
-        let now = monotonic_ns();
-        let mut engine = self.engine.borrow_mut();
-        let due = engine.schedule.take_due(now);
-        // Consecutive messages for the same pair and direction go out as one batch.
-        let mut body = Vec::new();
-        let mut i = 0;
-        while i < due.len() {
-            let (key, dir) = (due[i].pair_key, due[i].dir);
-            body.clear();
-            let mut n = 0;
-            // …up to a size any client accepts (the tap's direction byte included).
-            let cap = protocol::MAX_FRAME_BYTES - 2;
-            while i < due.len()
-                && due[i].pair_key == key
-                && due[i].dir == dir
-                && body.len() + due[i].bytes().len() <= cap
-            {
-                body.extend_from_slice(due[i].bytes());
-                n += 1;
-                i += 1;
-            }
-            let muted = engine.pairs.get(&key).map(|p| p.def.muted);
-            match muted {
-                Some(true) => {
-                    let p = engine.pairs.get_mut(&key).expect("checked");
-                    p.counters[dir.index()].stats.dropped_muted += n;
-                }
-                Some(false) => engine.deliver(key, dir, &body, n),
-                None => {} // the pair was removed while its messages waited
             }
         }
     }
@@ -437,39 +429,8 @@ struct Connection {
     id: u64,
     outbox: Rc<Outbox>,
     attachment: Option<Attachment>,
+    watching: bool,
     greeted: bool,
     /// Reused for stamping, so routing allocates nothing per batch.
     scratch: Vec<u8>,
-}
-
-/// Reads what is available into `buf` (after its current end); `None` on error or when the
-/// deadline passes first.
-async fn read_some(
-    stream: &UnixStream,
-    buf: &mut Vec<u8>,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<usize> {
-    loop {
-        let ready = match deadline {
-            Some(d) => tokio::time::timeout_at(d, stream.readable()).await.ok()?,
-            None => stream.readable().await,
-        };
-        ready.ok()?;
-        let room = buf.capacity() - buf.len();
-        match stream.try_read_buf(buf) {
-            Ok(n) => {
-                if n > 0 && n < room {
-                    // A short read drained the socket. Forget the readiness now, so the next
-                    // round goes straight to epoll instead of spending a read on EAGAIN; data
-                    // that arrives meanwhile raises a fresh edge, so nothing is missed.
-                    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
-                        Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-                    });
-                }
-                return Some(n);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return None,
-        }
-    }
 }

@@ -1,21 +1,24 @@
-//! The engine's state: the pairs, who is attached to which endpoint, the counters, and every
-//! control operation. All of it runs on one thread, so it needs no locks.
+//! The engine's state: the pairs, which peers are attached to which side, the counters, the
+//! watchers, and every control operation. All of it runs on one thread, so it needs no locks.
+//!
+//! Nothing here knows how a peer talks to its user: attaching, detaching and telling go
+//! through the [`Peer`] trait.
 
-use super::outbox::Outbox;
+use super::counters::DirectionCounters;
+use super::peer::{Change, Notice, Peer, PeerId};
 use super::persist::Persistence;
-use super::router::DirectionCounters;
 use super::scheduler::Schedule;
 use crate::core::error::ErrorKind;
 use crate::core::ids::{AssociationId, Direction, Side};
 use crate::core::model::{EndpointInfo, PairDefinition, PairInfo, PairUpdate, find_endpoint};
-use crate::core::protocol::{EngineStatus, Event, PairCounts, TrafficTotals, WireError};
-use std::collections::{BTreeMap, HashMap};
+use crate::core::protocol::{EngineStatus, PairCounts, TrafficTotals, WireError};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
 use tokio::sync::Notify;
 
-/// What a connection is attached to. `pair_key`s are never reused, so an attachment to a
-/// removed pair simply finds nothing.
+/// What a peer is attached to. `pair_key`s are never reused, so an attachment to a removed
+/// pair simply finds nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attachment {
     Endpoint { pair_key: u64, side: Side },
@@ -26,9 +29,9 @@ pub enum Attachment {
 pub struct RunningPair {
     pub def: PairDefinition,
     pub counters: [DirectionCounters; 2],
-    /// Connections attached to side A (index 0) and side B (index 1).
-    pub attached: [Vec<Rc<Outbox>>; 2],
-    pub taps: Vec<Rc<Outbox>>,
+    /// Peers attached to side A (index 0) and side B (index 1).
+    pub attached: [Vec<Rc<dyn Peer>>; 2],
+    pub taps: Vec<Rc<dyn Peer>>,
 }
 
 pub(super) fn side_index(side: Side) -> usize {
@@ -73,14 +76,9 @@ impl RunningPair {
         }
     }
 
-    /// Tells every attached client and tap that the pair is gone, and forgets them.
-    fn close_all(&mut self, event: &Event) {
-        for outbox in self.attached.iter_mut().flat_map(|v| v.drain(..)) {
-            outbox.push_event(event);
-        }
-        for outbox in self.taps.drain(..) {
-            outbox.push_event(event);
-        }
+    /// Every peer attached to either side or tapping the pair.
+    fn peers(&self) -> impl Iterator<Item = &Rc<dyn Peer>> {
+        self.attached.iter().flatten().chain(self.taps.iter())
     }
 }
 
@@ -98,24 +96,36 @@ pub struct Engine {
     /// Pairs by key, in creation order.
     pub pairs: BTreeMap<u64, RunningPair>,
     next_pair_key: u64,
-    /// Every connection that finished its handshake.
-    pub connections: HashMap<u64, Rc<Outbox>>,
+    next_peer_id: PeerId,
+    /// The most pairs the engine holds at once.
+    pub max_pairs: usize,
+    /// Peers that hear of every change to every pair.
+    watchers: Vec<Rc<dyn Peer>>,
     /// Messages held for the future, and the bell that wakes the task delivering them.
     pub schedule: Schedule,
     pub schedule_changed: Rc<Notify>,
 }
 
 impl Engine {
-    pub fn new(persistence: Persistence) -> Engine {
+    pub fn new(persistence: Persistence, max_pairs: usize) -> Engine {
         Engine {
             started: Instant::now(),
             persistence,
             pairs: BTreeMap::new(),
             next_pair_key: 1,
-            connections: HashMap::new(),
+            next_peer_id: 1,
+            max_pairs,
+            watchers: Vec::new(),
             schedule: Schedule::default(),
             schedule_changed: Rc::new(Notify::new()),
         }
+    }
+
+    /// A number no other peer of this engine has, for a new connection or a bridge's port.
+    pub fn next_peer_id(&mut self) -> PeerId {
+        let id = self.next_peer_id;
+        self.next_peer_id += 1;
+        id
     }
 
     /// Adds a pair without touching the file (used for the pairs loaded from it).
@@ -144,7 +154,32 @@ impl Engine {
         self.pairs.values().map(|p| p.info(now_ns)).collect()
     }
 
+    /// Tells the peers of one pair, then every watcher.
+    fn tell(&self, key: u64, notice: Notice<'_>) {
+        if let Some(pair) = self.pairs.get(&key) {
+            for peer in pair.peers() {
+                peer.notify(notice);
+            }
+        }
+        self.tell_watchers(notice);
+    }
+
+    fn tell_watchers(&self, notice: Notice<'_>) {
+        for w in &self.watchers {
+            w.notify(notice);
+        }
+    }
+
     pub fn create(&mut self, def: PairDefinition, now_ns: u64) -> Result<PairInfo, WireError> {
+        if self.pairs.len() >= self.max_pairs {
+            return Err(err(
+                ErrorKind::Failed,
+                format!(
+                    "the engine already holds {} pairs, its limit; remove some first",
+                    self.max_pairs
+                ),
+            ));
+        }
         def.validate()
             .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
         def.check_new(self.pairs.values().map(|p| &p.def))
@@ -158,6 +193,7 @@ impl Engine {
         let pair = RunningPair::new(def);
         let info = pair.info(now_ns);
         self.pairs.insert(key, pair);
+        self.tell_watchers(Notice::Created(&info));
         Ok(info)
     }
 
@@ -165,19 +201,12 @@ impl Engine {
         let key = self.key_of(id)?;
         // The stored entry goes too, whatever the pair's flag says: `remove` means gone.
         self.persistence.forget(id)?;
-        let mut pair = self.pairs.remove(&key).expect("key just found");
-        let info = pair.info(now_ns);
-        for side in [Side::A, Side::B] {
-            let event = Event::EndpointRemoved {
-                endpoint: pair.def.endpoint(side).name.clone(),
-            };
-            for outbox in pair.attached[side_index(side)].drain(..) {
-                outbox.push_event(&event);
-            }
-        }
-        pair.close_all(&Event::EndpointRemoved {
-            endpoint: pair.def.association_id.to_string(),
-        });
+        let info = self.pairs[&key].info(now_ns);
+        self.tell(key, Notice::Removed(&info));
+        self.pairs.remove(&key);
+        // Its held messages go with it: they can never be delivered, and they must not keep
+        // their sender's share of the schedule.
+        self.schedule.remove_pair(key);
         Ok(info)
     }
 
@@ -216,22 +245,38 @@ impl Engine {
         next: PairDefinition,
         now_ns: u64,
     ) -> Result<PairInfo, WireError> {
-        let was_persistent = self.pairs[&key].def.persistent;
+        let before = self.pairs[&key].def.clone();
         if next.persistent {
             self.persistence.store(&next)?;
-        } else if was_persistent {
+        } else if before.persistent {
             self.persistence.forget(next.association_id)?;
         }
         let pair = self.pairs.get_mut(&key).expect("key just found");
         pair.def = next;
-        Ok(pair.info(now_ns))
+        let info = pair.info(now_ns);
+        let change = Change {
+            renamed: before.endpoint_a != pair.def.endpoint_a
+                || before.endpoint_b != pair.def.endpoint_b,
+            persistence: before.persistent != pair.def.persistent,
+            muted: before.muted != pair.def.muted,
+        };
+        if change != Change::default() {
+            self.tell(
+                key,
+                Notice::Updated {
+                    pair: &info,
+                    change,
+                },
+            );
+        }
+        Ok(info)
     }
 
-    /// Attaches a connection to an endpoint named by id or name.
+    /// Attaches a peer, made for the side found, to an endpoint named by id or name.
     pub fn open(
         &mut self,
         wanted: &str,
-        outbox: &Rc<Outbox>,
+        make_peer: impl FnOnce(Side) -> Rc<dyn Peer>,
         now_ns: u64,
     ) -> Result<(Attachment, EndpointInfo), WireError> {
         let infos = self.list(now_ns);
@@ -239,52 +284,92 @@ impl Engine {
             err(
                 ErrorKind::NotFound,
                 format!(
-                    "no endpoint has the id or name {wanted:?}; `midi endpoint list` shows them"
+                    "no endpoint has the id or name {wanted:?}; `midi endpoint list` shows the endpoints"
                 ),
             )
         })?;
         let (side, id) = (found.side, found.association_id);
         let key = self.key_of(id)?;
-        let pair = self.pairs.get_mut(&key).expect("key just found");
-        pair.attached[side_index(side)].push(outbox.clone());
+        let info = self.attach(key, side, make_peer(side), now_ns);
         Ok((
             Attachment::Endpoint {
                 pair_key: key,
                 side,
             },
-            pair.endpoint_info(side),
+            info,
         ))
     }
 
-    pub fn tap(&mut self, id: AssociationId, outbox: &Rc<Outbox>) -> Result<Attachment, WireError> {
+    /// Attaches a peer to one side of a pair known by key (what a bridge does for each
+    /// endpoint it presents). Returns the endpoint as it now is.
+    pub fn attach(
+        &mut self,
+        pair_key: u64,
+        side: Side,
+        peer: Rc<dyn Peer>,
+        now_ns: u64,
+    ) -> EndpointInfo {
+        let pair = self
+            .pairs
+            .get_mut(&pair_key)
+            .expect("caller found the pair");
+        pair.attached[side_index(side)].push(peer);
+        let info = pair.info(now_ns);
+        self.tell_watchers(Notice::Attached { pair: &info, side });
+        info.endpoint(side).clone()
+    }
+
+    pub fn tap(&mut self, id: AssociationId, peer: Rc<dyn Peer>) -> Result<Attachment, WireError> {
         let key = self.key_of(id)?;
         self.pairs
             .get_mut(&key)
             .expect("key just found")
             .taps
-            .push(outbox.clone());
+            .push(peer);
         Ok(Attachment::Tap { pair_key: key })
     }
 
-    /// Forgets a connection's attachment (on close, or before it attaches elsewhere).
-    pub fn detach(&mut self, attachment: Attachment, conn_id: u64) {
-        let (key, list) = match attachment {
+    /// Forgets a peer's attachment (on close, or before it attaches elsewhere).
+    pub fn detach(&mut self, attachment: Attachment, peer: PeerId, now_ns: u64) {
+        let (key, side) = match attachment {
             Attachment::Endpoint { pair_key, side } => (pair_key, Some(side)),
             Attachment::Tap { pair_key } => (pair_key, None),
         };
-        if let Some(pair) = self.pairs.get_mut(&key) {
-            let v = match list {
-                Some(side) => &mut pair.attached[side_index(side)],
-                None => &mut pair.taps,
-            };
-            v.retain(|o| o.conn_id != conn_id);
+        let Some(pair) = self.pairs.get_mut(&key) else {
+            return;
+        };
+        let list = match side {
+            Some(side) => &mut pair.attached[side_index(side)],
+            None => &mut pair.taps,
+        };
+        let before = list.len();
+        list.retain(|p| p.id() != peer);
+        if let Some(side) = side
+            && list.len() != before
+        {
+            let info = pair.info(now_ns);
+            self.tell_watchers(Notice::Detached { pair: &info, side });
         }
+    }
+
+    /// Makes a peer hear of every change: first every pair as it is now, then `Synced`, then
+    /// each change as it happens.
+    pub fn watch(&mut self, peer: Rc<dyn Peer>, now_ns: u64) {
+        for pair in self.pairs.values() {
+            peer.notify(Notice::Existing(&pair.info(now_ns)));
+        }
+        peer.notify(Notice::Synced);
+        self.watchers.push(peer);
+    }
+
+    pub fn unwatch(&mut self, peer: PeerId) {
+        self.watchers.retain(|w| w.id() != peer);
     }
 
     pub fn status(
         &self,
         paths: &crate::core::paths::Paths,
-        asking_conn: u64,
+        clients: u64,
         now_ns: u64,
     ) -> EngineStatus {
         let mut counts = PairCounts::default();
@@ -310,20 +395,22 @@ impl Engine {
             config: paths.config_file.clone(),
             log: paths.log.clone(),
             pairs: counts,
-            clients: self
-                .connections
-                .keys()
-                .filter(|id| **id != asking_conn)
-                .count() as u64,
+            clients,
             traffic,
         }
     }
 
-    /// Tells every client the engine is stopping and closes their connections.
-    pub fn close_everything(&mut self) {
-        for outbox in self.connections.values() {
-            outbox.push_event(&Event::EngineStopping);
-            outbox.close();
+    /// Tells every peer and watcher that the engine is stopping, and forgets them.
+    pub fn stop(&mut self) {
+        for pair in self.pairs.values_mut() {
+            for peer in pair.peers() {
+                peer.notify(Notice::Stopping);
+            }
+            pair.attached = [Vec::new(), Vec::new()];
+            pair.taps.clear();
+        }
+        for w in self.watchers.drain(..) {
+            w.notify(Notice::Stopping);
         }
     }
 }

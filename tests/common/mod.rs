@@ -107,6 +107,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Asserts exit code 0, showing the output when it is not.
+    pub fn success(&self) -> &Outcome {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
     /// The whole of stdout parsed as JSON (panics with the output when it is not).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
@@ -307,7 +317,7 @@ impl RawConn {
 
     /// Says hello with this build's protocol and returns the welcome, which must accept us.
     pub fn hello(&mut self) -> serde_json::Value {
-        self.send_json(1, &serde_json::json!({"protocol": 1, "client": "raw test"}))
+        self.send_json(1, &serde_json::json!({"protocol": midi_loopback::core::protocol::PROTOCOL_VERSION, "client": "raw test"}))
             .expect("send hello");
         match self.read(std::time::Duration::from_secs(20)) {
             RawRead::Frame(2, payload) => {
