@@ -322,6 +322,28 @@ Examples:
   midi watch --json | jq -c 'select(.event == \"pair_created\") | .pair.endpoint_a.name'
   midi watch-ump --timeout 10";
 
+const STOP_HELP: &str = "\
+An engine that does not answer (stopped, wedged) is not touched unless --force is given; then
+it is ended by signal (it holds its lock, so its pid is known) and its transient pairs are lost.
+
+Examples:
+  midi service stop
+  midi service stop --force";
+
+const RESTART_HELP: &str = "\
+Persistent pairs come back from the configuration file; transient ones end.
+
+Examples:
+  midi service restart
+  midi service restart --force    # also when the running engine does not answer";
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// End an engine that does not answer, by signal (its transient pairs are lost)
+    #[arg(long)]
+    pub force: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// One JSON object per event per line
@@ -494,13 +516,11 @@ foreground to watch its log, under a service manager, or in a container.\n\nExam
     #[command(after_help = "Example:\n  midi service start && midi service status")]
     Start,
     /// Stop the engine gracefully: transient pairs end, persistent ones stay stored
-    #[command(after_help = "Example:\n  midi service stop")]
-    Stop,
+    #[command(after_help = STOP_HELP)]
+    Stop(StopArgs),
     /// Stop the engine, then start it again
-    #[command(
-        after_help = "Persistent pairs come back from the configuration file; transient ones end.\n\nExample:\n  midi service restart"
-    )]
-    Restart,
+    #[command(after_help = RESTART_HELP)]
+    Restart(StopArgs),
     /// Show whether the engine runs, and its pairs, clients and traffic
     #[command(
         after_help = "Exit status is 3 when no engine is running.\n\nExamples:\n  midi service status\n  midi service status --json | jq .pid"

@@ -4,9 +4,9 @@ use super::args::ServiceCommand;
 use super::measure::summarize;
 use super::output::key_values;
 use super::{CliError, Context, print_json};
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 use crate::core::ErrorKind;
-use crate::core::paths::Paths;
+use crate::core::paths::{Paths, engine_pid};
 use crate::engine;
 use std::path::Path;
 
@@ -38,20 +38,17 @@ pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
             println!("{} (pid {}).", s.ok("Engine started"), c.engine_pid());
             Ok(0)
         }
-        ServiceCommand::Stop => {
-            match Client::connect_running(&ctx.options)? {
-                None => println!("No engine is running."),
-                Some(c) => {
-                    let pid = c.engine_pid();
-                    c.shutdown()?;
-                    println!("{} (pid {pid}).", s.ok("Engine stopped"));
-                }
+        ServiceCommand::Stop(args) => {
+            match stop(ctx, args.force)? {
+                Stopped::NotRunning => println!("No engine is running."),
+                Stopped::Politely(pid) => println!("{} (pid {pid}).", s.ok("Engine stopped")),
+                Stopped::Forced(pid) => println!("{}", forced_message(ctx, pid)),
             }
             Ok(0)
         }
-        ServiceCommand::Restart => {
-            if let Some(c) = Client::connect_running(&ctx.options)? {
-                c.shutdown()?;
+        ServiceCommand::Restart(args) => {
+            if let Stopped::Forced(pid) = stop(ctx, args.force)? {
+                println!("{}", forced_message(ctx, pid));
             }
             let c = start(ctx)?;
             println!("{} (pid {}).", s.ok("Engine restarted"), c.engine_pid());
@@ -60,6 +57,73 @@ pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
         ServiceCommand::Status(flag) => status(ctx, flag.json),
         ServiceCommand::Ping { count, json } => ping(ctx, count, json),
     }
+}
+
+enum Stopped {
+    NotRunning,
+    Politely(u32),
+    Forced(u32),
+}
+
+fn forced_message(ctx: &Context, pid: u32) -> String {
+    format!(
+        "{} (pid {pid}) by force: it did not answer. Its transient pairs are lost; persistent ones come back at the next start.",
+        ctx.style.warn("Engine ended")
+    )
+}
+
+/// Asks the engine to stop; with `force`, ends one that does not answer by signal.
+fn stop(ctx: &Context, force: bool) -> anyhow::Result<Stopped> {
+    let asked = Client::connect_running(&ctx.options).and_then(|c| match c {
+        None => Ok(Stopped::NotRunning),
+        Some(c) => {
+            let pid = c.engine_pid();
+            c.shutdown().map(|()| Stopped::Politely(pid))
+        }
+    });
+    match asked {
+        Err(ClientError::NoAnswer { .. }) if force => {
+            let paths = &ctx.options.paths;
+            let pid = engine_pid(&paths.engine_lock).ok_or_else(|| {
+                CliError::new(
+                    ErrorKind::Failed,
+                    format!(
+                        "the engine did not answer and no engine holds {}; nothing to end",
+                        paths.engine_lock.display()
+                    ),
+                )
+            })?;
+            kill_engine(paths, pid)?;
+            Ok(Stopped::Forced(pid))
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Ends the engine `pid` by SIGKILL (a stopped process ignores anything gentler) and waits,
+/// bounded, until its lock is free.
+fn kill_engine(paths: &Paths, pid: u32) -> anyhow::Result<()> {
+    // SAFETY: kill has no memory effects; the pid is the one the lock holder wrote.
+    if unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(CliError::new(
+            ErrorKind::Failed,
+            format!("cannot end the engine (pid {pid}): {e}"),
+        )
+        .into());
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while engine_pid(&paths.engine_lock) == Some(pid) {
+        if std::time::Instant::now() > deadline {
+            return Err(CliError::new(
+                ErrorKind::Failed,
+                format!("the engine (pid {pid}) was signalled but still holds its lock"),
+            )
+            .into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 fn start(ctx: &Context) -> anyhow::Result<Client> {
@@ -144,6 +208,9 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
             ]
         )
     );
+    for w in &st.warnings {
+        println!("{} {w}", s.warn("Warning:"));
+    }
     Ok(0)
 }
 

@@ -47,7 +47,7 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
     };
 
     let started = Instant::now();
-    let mut spinner: Option<indicatif::ProgressBar> = None;
+    let mut spinner: Option<Spinner> = None;
     let result = loop {
         if let Some(conn) = Connection::open(opts)? {
             break Ok(conn);
@@ -77,14 +77,15 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
             && started.elapsed() > SPINNER_AFTER
             && std::io::stderr().is_terminal()
         {
-            let s = indicatif::ProgressBar::new_spinner().with_message("starting the engine…");
-            s.enable_steady_tick(Duration::from_millis(80));
-            spinner = Some(s);
+            spinner = Some(Spinner::default());
+        }
+        if let Some(s) = spinner.as_mut() {
+            s.tick("starting the engine…");
         }
         std::thread::sleep(Duration::from_millis(5));
     };
     if let Some(s) = spinner {
-        s.finish_and_clear();
+        s.clear();
     }
     drop(startup);
     if let Some(mut c) = child {
@@ -92,6 +93,35 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
         std::thread::spawn(move || c.wait());
     }
     result
+}
+
+/// A one-line spinner on stderr, drawn by the polling loop itself: the library needs no
+/// terminal-UI crate for the one moment it shows progress.
+#[derive(Default)]
+struct Spinner {
+    frame: usize,
+    drawn: Option<Instant>,
+}
+
+impl Spinner {
+    const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+    fn tick(&mut self, message: &str) {
+        if self
+            .drawn
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(80))
+        {
+            return;
+        }
+        self.drawn = Some(Instant::now());
+        self.frame = (self.frame + 1) % Self::FRAMES.len();
+        eprint!("\r{} {message}", Self::FRAMES[self.frame]);
+    }
+
+    fn clear(self) {
+        // Carriage return, erase the line: the terminal is left as it was.
+        eprint!("\r\x1b[2K");
+    }
 }
 
 fn engine_lock_is_held(paths: &Paths) -> bool {

@@ -63,6 +63,16 @@ pub enum ClientError {
     EngineStopped,
     #[error("the engine sent something this client does not understand: {0}")]
     Protocol(String),
+    #[error(
+        "the engine{} did not answer {what} within {} s; it may be stopped or wedged: `midi service stop --force` ends it",
+        pid.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+        waited.as_secs_f64()
+    )]
+    NoAnswer {
+        pid: Option<u32>,
+        what: String,
+        waited: Duration,
+    },
     #[error(transparent)]
     Paths(#[from] PathError),
 }
@@ -74,7 +84,7 @@ impl ClientError {
             ClientError::NotRunning { .. } | ClientError::StartFailed { .. } => {
                 ErrorKind::Unreachable
             }
-            ClientError::Refused { .. } => ErrorKind::Unreachable,
+            ClientError::Refused { .. } | ClientError::NoAnswer { .. } => ErrorKind::Unreachable,
             ClientError::Engine { kind, .. } => *kind,
             ClientError::Rule(_) => ErrorKind::Invalid,
             _ => ErrorKind::Failed,
@@ -106,7 +116,13 @@ pub struct ClientOptions {
     pub client_name: String,
     /// Show a spinner on stderr (on a terminal only) while an engine starts.
     pub progress: bool,
+    /// How long the handshake and each request may wait for the engine's answer
+    /// (`MIDI_REQUEST_TIMEOUT` seconds; 10 s by default).
+    pub request_timeout: Duration,
 }
+
+/// The default of [`ClientOptions::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ClientOptions {
     /// Options from the environment: `--home` (if given), `MIDI_HOME`, `MIDI_NO_AUTOSTART`.
@@ -127,7 +143,26 @@ impl ClientOptions {
                 std::process::id()
             ),
             progress: false,
+            request_timeout: request_timeout_from_env()?,
         })
+    }
+}
+
+fn request_timeout_from_env() -> Result<Duration> {
+    let Some(text) = std::env::var("MIDI_REQUEST_TIMEOUT")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(DEFAULT_REQUEST_TIMEOUT);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+        _ => Err(ClientError::Engine {
+            kind: ErrorKind::Invalid,
+            message: format!(
+                "MIDI_REQUEST_TIMEOUT={text:?} is not a number of seconds between 0 and 86400 (for example 2.5)"
+            ),
+        }),
     }
 }
 
@@ -138,6 +173,7 @@ pub(crate) struct Connection {
     /// Frames that arrived while a response was awaited; handed out by `receive` later.
     pending: VecDeque<RawFrame>,
     pub(crate) welcome: Welcome,
+    request_timeout: Duration,
 }
 
 impl Connection {
@@ -168,12 +204,13 @@ impl Connection {
                 client: opts.client_name.clone(),
             },
         )?;
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + opts.request_timeout;
         let frame = wire
             .read_frame(Some(deadline))?
-            .ok_or_else(|| ClientError::Refused {
-                socket: opts.paths.socket.clone(),
-                reason: "no answer to the handshake within 10 s".into(),
+            .ok_or_else(|| ClientError::NoAnswer {
+                pid: crate::core::paths::engine_pid(&opts.paths.engine_lock),
+                what: "the handshake".into(),
+                waited: opts.request_timeout,
             })?;
         if frame.kind != FrameKind::Welcome as u8 {
             return Err(ClientError::Protocol(format!(
@@ -194,6 +231,7 @@ impl Connection {
             next_id: 1,
             pending: VecDeque::new(),
             welcome,
+            request_timeout: opts.request_timeout,
         }))
     }
 
@@ -213,10 +251,18 @@ impl Connection {
     fn request_blocking(&mut self, request: Request) -> Result<Reply> {
         let id = self.next_id;
         self.next_id += 1;
+        let what = format!("the {} request", request.name());
         self.wire
             .write_json(FrameKind::Request, &RequestFrame { id, request })?;
+        let deadline = Instant::now() + self.request_timeout;
         loop {
-            let frame = self.wire.read_frame(None)?.expect("no deadline");
+            let Some(frame) = self.wire.read_frame(Some(deadline))? else {
+                return Err(ClientError::NoAnswer {
+                    pid: Some(self.welcome.pid),
+                    what,
+                    waited: self.request_timeout,
+                });
+            };
             if frame.kind == FrameKind::Response as u8 {
                 let response: ResponseFrame = serde_json::from_slice(&frame.payload)
                     .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -264,26 +310,41 @@ pub struct Client {
 impl Client {
     /// Connects to the engine, starting one first if none answers (unless autostart is off).
     pub fn connect(opts: &ClientOptions) -> Result<Client> {
-        let conn = match Connection::open(opts)? {
-            Some(c) => c,
-            None if !opts.autostart => {
-                return Err(ClientError::NotRunning {
-                    socket: opts.paths.socket.clone(),
-                });
-            }
-            None => autostart::start_and_connect(opts)?,
-        };
+        if let Some(client) = Client::connect_running(opts)? {
+            return Ok(client);
+        }
+        if !opts.autostart {
+            return Err(ClientError::NotRunning {
+                socket: opts.paths.socket.clone(),
+            });
+        }
+        let conn = autostart::start_and_connect(opts)?;
         Ok(Client {
             conn,
             paths: opts.paths.clone(),
         })
     }
 
-    /// Connects only if an engine already runs; never starts one.
+    /// Connects only if an engine already runs; never starts one. An engine that serves the
+    /// same configuration file from another runtime directory (another session's
+    /// `XDG_RUNTIME_DIR`) is found through the lock beside that file.
     pub fn connect_running(opts: &ClientOptions) -> Result<Option<Client>> {
-        Ok(Connection::open(opts)?.map(|conn| Client {
+        if let Some(conn) = Connection::open(opts)? {
+            return Ok(Some(Client {
+                conn,
+                paths: opts.paths.clone(),
+            }));
+        }
+        let Some(elsewhere) = opts.paths.served_elsewhere() else {
+            return Ok(None);
+        };
+        let redirected = ClientOptions {
+            paths: elsewhere,
+            ..opts.clone()
+        };
+        Ok(Connection::open(&redirected)?.map(|conn| Client {
             conn,
-            paths: opts.paths.clone(),
+            paths: redirected.paths,
         }))
     }
 

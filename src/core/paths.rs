@@ -9,6 +9,54 @@ use thiserror::Error;
 
 /// The file name of the configuration file.
 pub const CONFIG_FILE_NAME: &str = "midi.midiconfig.json";
+/// The file name of the lock beside it.
+pub const CONFIG_LOCK_NAME: &str = "midi.midiconfig.lock";
+
+/// Who holds a configuration lock: the engine's pid and socket, as it wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    pub pid: u32,
+    pub socket: PathBuf,
+}
+
+impl LockHolder {
+    /// What the engine writes into the lock.
+    pub fn to_text(&self) -> String {
+        format!("{}\n{}\n", self.pid, self.socket.display())
+    }
+
+    pub fn parse(text: &str) -> Option<LockHolder> {
+        let mut lines = text.lines();
+        let pid = lines.next()?.trim().parse().ok()?;
+        let socket = PathBuf::from(lines.next()?);
+        Some(LockHolder { pid, socket })
+    }
+}
+
+/// The pid an engine wrote into its `engine.lock`, if an engine holds it.
+pub fn engine_pid(engine_lock: &Path) -> Option<u32> {
+    use std::io::Read;
+    let mut f = fs::File::open(engine_lock).ok()?;
+    if !matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock)) {
+        return None;
+    }
+    let mut text = String::new();
+    f.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+/// The engine holding `lock`, if one does (it is locked and names its holder).
+pub fn lock_holder(lock: &Path) -> Option<LockHolder> {
+    use std::io::Read;
+    let mut f = fs::File::open(lock).ok()?;
+    match f.try_lock_shared() {
+        Err(fs::TryLockError::WouldBlock) => {}
+        _ => return None, // nobody holds it (or it cannot be locked at all)
+    }
+    let mut text = String::new();
+    f.read_to_string(&mut text).ok()?;
+    LockHolder::parse(&text)
+}
 
 /// Every path the engine and its clients use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +73,10 @@ pub struct Paths {
     pub log: PathBuf,
     pub config_dir: PathBuf,
     pub config_file: PathBuf,
+    /// Beside the configuration file, held by the engine that serves it for its whole life and
+    /// naming that engine's pid and socket: one configuration file has one engine, and a
+    /// client whose runtime directory differs finds the engine through it.
+    pub config_lock: PathBuf,
 }
 
 #[derive(Debug, Error)]
@@ -103,9 +155,27 @@ impl Paths {
             startup_lock: runtime_dir.join("engine.startup.lock"),
             log: runtime_dir.join("engine.log"),
             config_file: config_dir.join(CONFIG_FILE_NAME),
+            config_lock: config_dir.join(CONFIG_LOCK_NAME),
             config_dir,
             runtime_dir,
         }
+    }
+
+    /// These paths with the runtime directory of another engine that holds this configuration
+    /// file's lock, when that engine's socket is not ours.
+    pub fn served_elsewhere(&self) -> Option<Paths> {
+        let holder = lock_holder(&self.config_lock)?;
+        if holder.socket == self.socket {
+            return None;
+        }
+        let runtime_dir = holder.socket.parent()?.to_path_buf();
+        Some(Paths {
+            home: self.home.clone(),
+            config_dir: self.config_dir.clone(),
+            config_file: self.config_file.clone(),
+            config_lock: self.config_lock.clone(),
+            ..Paths::in_dir(runtime_dir, None, self.config_dir.clone())
+        })
     }
 
     /// Creates (0700) and checks the runtime and configuration directories.

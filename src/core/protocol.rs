@@ -351,6 +351,26 @@ pub enum Request {
     Shutdown,
 }
 
+impl Request {
+    /// The request's name on the wire, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Ping => "ping",
+            Request::Status => "status",
+            Request::ListPairs => "list_pairs",
+            Request::CreatePair { .. } => "create_pair",
+            Request::RemovePair { .. } => "remove_pair",
+            Request::UpdatePair { .. } => "update_pair",
+            Request::SetMuted { .. } => "set_muted",
+            Request::Open { .. } => "open",
+            Request::Close => "close",
+            Request::Tap { .. } => "tap",
+            Request::Watch => "watch",
+            Request::Shutdown => "shutdown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseFrame {
     pub id: u64,
@@ -431,6 +451,9 @@ pub struct EngineStatus {
     pub pairs: PairCounts,
     pub clients: u64,
     pub traffic: TrafficTotals,
+    /// What the user should know: configuration entries skipped at start, and the like.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// The tap payload's direction byte.

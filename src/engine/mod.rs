@@ -40,6 +40,15 @@ pub enum EngineError {
         "an engine is already running for this state root (pid {pid}, lock {lock}); `midi service stop` stops it"
     )]
     AlreadyRunning { pid: String, lock: PathBuf },
+    #[error(
+        "another engine (pid {pid}, socket {socket}) already serves the configuration file {config}; one configuration file has one engine: use that one (commands find it through {lock}) or stop it with `midi service stop`"
+    )]
+    ConfigInUse {
+        pid: String,
+        socket: String,
+        config: PathBuf,
+        lock: PathBuf,
+    },
     #[error("cannot take the engine lock {path}: {source}")]
     Lock { path: PathBuf, source: io::Error },
     #[error(transparent)]
@@ -60,6 +69,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
     unsafe { libc::umask(0o077) };
     paths.ensure_private_dirs()?;
     let _lock = take_engine_lock(paths)?;
+    let _config_lock = take_config_lock(paths)?;
     let mut limits = limits;
     let descriptors = raise_descriptor_limit();
     // Each client costs a descriptor; keep a margin for the listener, files and the runtime,
@@ -80,22 +90,29 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
     }
     let doc = ConfigDocument::load(&paths.config_file)?;
     let (pairs, skipped) = doc.pairs();
-    for s in &skipped {
-        tracing::warn!(
-            "configuration entry {} skipped (left in the file): {}",
-            s.key,
-            s.reason
-        );
-    }
     let mut engine = Engine::new(
         Persistence {
             path: paths.config_file.clone(),
         },
         limits.max_pairs,
     );
-    let loaded = pairs.len();
-    for def in pairs {
+    for s in &skipped {
+        engine.warn(format!(
+            "configuration entry {} skipped (left in the file): {}",
+            s.key, s.reason
+        ));
+    }
+    let found = pairs.len();
+    for def in pairs.into_iter().take(limits.max_pairs) {
         engine.insert_loaded(def);
+    }
+    let loaded = engine.pairs.len();
+    if found > loaded {
+        engine.warn(format!(
+            "{} configuration entries past the limit of {} pairs were not loaded (left in the file)",
+            found - loaded,
+            limits.max_pairs
+        ));
     }
 
     remove_stale_socket(paths)?;
@@ -223,6 +240,47 @@ fn take_engine_lock(paths: &Paths) -> Result<File, EngineError> {
     file.set_len(0).map_err(lock_err)?;
     file.rewind().map_err(lock_err)?;
     write!(file, "{}", std::process::id()).map_err(lock_err)?;
+    Ok(file)
+}
+
+/// Takes the lock beside the configuration file for the engine's life and records our pid and
+/// socket in it. The file itself is replaced at every write, so a lock on it would not last.
+fn take_config_lock(paths: &Paths) -> Result<File, EngineError> {
+    let lock_err = |source| EngineError::Lock {
+        path: paths.config_lock.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&paths.config_lock)
+        .map_err(lock_err)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            let mut lines = text.lines();
+            return Err(EngineError::ConfigInUse {
+                pid: lines.next().unwrap_or("unknown").to_string(),
+                socket: lines.next().unwrap_or("unknown").to_string(),
+                config: paths.config_file.clone(),
+                lock: paths.config_lock.clone(),
+            });
+        }
+        Err(TryLockError::Error(e)) => return Err(lock_err(e)),
+    }
+    let holder = crate::core::paths::LockHolder {
+        pid: std::process::id(),
+        socket: paths.socket.clone(),
+    };
+    file.set_len(0).map_err(lock_err)?;
+    file.rewind().map_err(lock_err)?;
+    file.write_all(holder.to_text().as_bytes())
+        .map_err(lock_err)?;
     Ok(file)
 }
 

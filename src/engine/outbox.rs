@@ -11,9 +11,6 @@ use std::rc::{Rc, Weak};
 use tokio::net::UnixStream;
 use tokio::sync::Notify;
 
-/// Room an `overflow` event needs in the queue (its frame is about 40 bytes).
-const OVERFLOW_EVENT_ROOM: usize = 64;
-
 /// Outboxes that got frames since the last flush.
 pub type DirtyList = Rc<RefCell<Vec<Rc<Outbox>>>>;
 
@@ -125,12 +122,12 @@ impl Outbox {
         true
     }
 
-    /// Queues one `overflow` event for everything dropped since the last one — only when the
-    /// queue has room for it, so a receiver that never reads holds one pending count, not a
-    /// growing pile of events.
+    /// Queues one `overflow` event for everything dropped since the last one — only once the
+    /// receiver has read its queue down to half, so one that never reads holds one pending
+    /// count, not a growing pile of events.
     fn tell_overflow(&self) {
         let dropped = self.pending_overflow.get();
-        if dropped == 0 || self.backlog() + OVERFLOW_EVENT_ROOM > self.capacity {
+        if dropped == 0 || self.backlog() > self.capacity / 2 {
             return;
         }
         self.pending_overflow.set(0);

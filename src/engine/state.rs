@@ -101,6 +101,9 @@ pub struct Engine {
     pub max_pairs: usize,
     /// Peers that hear of every change to every pair.
     watchers: Vec<Rc<dyn Peer>>,
+    /// What a user should know about this engine's state (entries skipped at start, …),
+    /// shown by `service status` and `loopback list`.
+    warnings: Vec<String>,
     /// Messages held for the future, and the bell that wakes the task delivering them.
     pub schedule: Schedule,
     pub schedule_changed: Rc<Notify>,
@@ -116,9 +119,16 @@ impl Engine {
             next_peer_id: 1,
             max_pairs,
             watchers: Vec::new(),
+            warnings: Vec::new(),
             schedule: Schedule::default(),
             schedule_changed: Rc::new(Notify::new()),
         }
+    }
+
+    /// Records a warning for the faces (and the log).
+    pub fn warn(&mut self, warning: String) {
+        tracing::warn!("{warning}");
+        self.warnings.push(warning);
     }
 
     /// A number no other peer of this engine has, for a new connection or a bridge's port.
@@ -397,6 +407,7 @@ impl Engine {
             pairs: counts,
             clients,
             traffic,
+            warnings: self.warnings.clone(),
         }
     }
 
