@@ -110,6 +110,7 @@ pub fn status(pairs: &[PairInfo]) -> EngineStatus {
         },
         clients: 2,
         traffic: TrafficTotals::default(),
+        warnings: Vec::new(),
     }
 }
 
