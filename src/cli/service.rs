@@ -1,30 +1,14 @@
-//! `midi service …`: run, start, stop, restart, status and ping the engine.
+//! `midi service …`: start, stop, restart, status and ping the engine. (`midi service run` is
+//! the engine itself: the dispatch in `app` hands it to the engine, not to this face.)
 
 use super::args::ServiceCommand;
 use super::measure::summarize;
-use super::output::key_values;
-use super::{CliError, Context, print_json};
 use crate::client::Client;
 use crate::core::ErrorKind;
-use crate::core::paths::Paths;
-use crate::engine;
-use std::path::Path;
+use crate::face::output::{self, key_values, print_json};
+use crate::face::{Context, UserError};
 
-/// `midi service run`: the engine itself, in the foreground.
-pub fn run_engine(home: Option<&Path>, background: bool) -> anyhow::Result<i32> {
-    let paths = Paths::resolve(home)?;
-    engine::init_logging(&paths, !background);
-    if let Err(e) = engine::run(&paths, engine::Limits::default()) {
-        // Logged so that a client that started us in the background can tell the user why.
-        engine::log_to_file(&paths, &e.to_string());
-        if background {
-            return Ok(1);
-        }
-        return Err(e.into());
-    }
-    Ok(0)
-}
-
+/// Every `midi service` command but `run`, which the dispatch hands to the engine itself.
 pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
     let s = ctx.style;
     match cmd {
@@ -115,7 +99,7 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
                     "Version",
                     format!("{} (protocol {})", st.version, st.protocol)
                 ),
-                ("Uptime", super::output::duration(st.uptime_s)),
+                ("Uptime", output::duration(st.uptime_s)),
                 ("Socket", st.socket.display().to_string()),
                 ("Config", st.config.display().to_string()),
                 ("Log", st.log.display().to_string()),
@@ -167,7 +151,7 @@ fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {
         sum.count, sum.min_us, sum.p50_us, sum.p99_us, sum.max_us
     );
     if sum.count == 0 {
-        return Err(CliError::new(ErrorKind::Failed, "no round trips measured").into());
+        return Err(UserError::new(ErrorKind::Failed, "no round trips measured").into());
     }
     Ok(0)
 }

@@ -47,7 +47,7 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
     };
 
     let started = Instant::now();
-    let mut spinner: Option<indicatif::ProgressBar> = None;
+    let mut spinner: Option<Spinner> = None;
     let result = loop {
         if let Some(conn) = Connection::open(opts)? {
             break Ok(conn);
@@ -77,14 +77,12 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
             && started.elapsed() > SPINNER_AFTER
             && std::io::stderr().is_terminal()
         {
-            let s = indicatif::ProgressBar::new_spinner().with_message("starting the engine…");
-            s.enable_steady_tick(Duration::from_millis(80));
-            spinner = Some(s);
+            spinner = Some(Spinner::start("starting the engine…"));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
     if let Some(s) = spinner {
-        s.finish_and_clear();
+        s.finish();
     }
     drop(startup);
     if let Some(mut c) = child {
@@ -92,6 +90,32 @@ pub(super) fn start_and_connect(opts: &ClientOptions) -> Result<Connection> {
         std::thread::spawn(move || c.wait());
     }
     result
+}
+
+/// The spinner on stderr while an engine starts. Only with the `progress` feature (which the
+/// binary turns on): an application built without it compiles no terminal crate, and
+/// `ClientOptions::progress` then shows nothing.
+struct Spinner(#[cfg(feature = "progress")] indicatif::ProgressBar);
+
+impl Spinner {
+    fn start(message: &'static str) -> Spinner {
+        #[cfg(feature = "progress")]
+        {
+            let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+            bar.enable_steady_tick(Duration::from_millis(80));
+            Spinner(bar)
+        }
+        #[cfg(not(feature = "progress"))]
+        {
+            let _ = message;
+            Spinner()
+        }
+    }
+
+    fn finish(self) {
+        #[cfg(feature = "progress")]
+        self.0.finish_and_clear();
+    }
 }
 
 fn engine_lock_is_held(paths: &Paths) -> bool {

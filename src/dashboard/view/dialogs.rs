@@ -112,7 +112,7 @@ fn visible_slice(value: &str, cursor: usize, width: usize) -> (String, usize) {
     let width = width.max(1);
     let start = (cursor + 1).saturating_sub(width);
     let shown: String = chars.iter().skip(start).take(width).collect();
-    let cursor_col = crate::cli::output::width(&chars[start..cursor].iter().collect::<String>());
+    let cursor_col = crate::face::output::width(&chars[start..cursor].iter().collect::<String>());
     (shown, cursor_col)
 }
 
@@ -145,7 +145,7 @@ pub fn help(frame: &mut Frame, theme: Theme) {
     let key_width = strings::HELP
         .iter()
         .flat_map(|(_, keys)| keys.iter())
-        .map(|(k, _)| crate::cli::output::width(k))
+        .map(|(k, _)| crate::face::output::width(k))
         .max()
         .unwrap_or(0);
     let mut lines = Vec::new();

@@ -80,7 +80,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             spans.push(Span::raw(format!(
                 "{} {}",
                 strings::HEADER_UPTIME,
-                crate::cli::output::duration(status.uptime_s)
+                crate::face::output::duration(status.uptime_s)
             )));
             spans.push(sep());
             spans.push(Span::raw(strings::pairs(status.pairs.total)));
@@ -149,8 +149,8 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         } else {
             theme.ok()
         };
-        let text = crate::cli::output::ellipsize(&notice.text, width.saturating_sub(1));
-        width = width.saturating_sub(crate::cli::output::width(&text) + 2);
+        let text = crate::face::output::ellipsize(&notice.text, width.saturating_sub(1));
+        width = width.saturating_sub(crate::face::output::width(&text) + 2);
         spans.push(Span::styled(format!(" {text} "), style));
     }
     spans.extend(hints_line(hints, width, theme).spans);

@@ -8,7 +8,7 @@ pub fn hints_line(hints: &[(&str, &str)], width: usize, theme: Theme) -> Line<'s
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, what) in hints {
-        let w = crate::cli::output::width(key) + 1 + crate::cli::output::width(what);
+        let w = crate::face::output::width(key) + 1 + crate::face::output::width(what);
         let gap = if spans.is_empty() { 1 } else { 2 };
         if used + gap + w > width {
             break;
