@@ -1,10 +1,11 @@
-//! The footer's key hints: as many as fit, in the order given.
+//! The footer's key hints: as many as fit, in the order given (the hints themselves come
+//! from the key tables in `dashboard::keys`).
 
 use crate::dashboard::theme::Theme;
 use ratatui::text::{Line, Span};
 
 /// `key action  key action …`, dropping hints from the end when `width` is too small.
-pub fn hints_line(hints: &[(&str, &str)], width: usize, theme: Theme) -> Line<'static> {
+pub fn hints_line(hints: &[(String, &str)], width: usize, theme: Theme) -> Line<'static> {
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, what) in hints {
@@ -14,7 +15,7 @@ pub fn hints_line(hints: &[(&str, &str)], width: usize, theme: Theme) -> Line<'s
             break;
         }
         spans.push(Span::raw(" ".repeat(gap)));
-        spans.push(Span::styled(key.to_string(), theme.key()));
+        spans.push(Span::styled(key.clone(), theme.key()));
         spans.push(Span::raw(format!(" {what}")));
         used += gap + w;
     }
