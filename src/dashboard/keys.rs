@@ -121,370 +121,199 @@ const fn code(code: KeyCode) -> Key {
     Key::Plain(code)
 }
 
+// Short forms for the tables (macros, not functions: the `&[…]` inside a struct literal is
+// what lets a constant borrow it for good).
+macro_rules! bind {
+    ([$($key:expr),+ $(,)?], $action:expr) => {
+        Binding { keys: &[$($key),+], action: $action }
+    };
+}
+macro_rules! line {
+    ($text:expr, $($binding:expr),+ $(,)?) => {
+        HelpLine { text: $text, bindings: &[$($binding),+] }
+    };
+}
+macro_rules! hint {
+    ($text:expr, $($action:expr),+ $(,)?) => {
+        Hint { text: $text, actions: &[$($action),+] }
+    };
+}
+
 /// Bound in every mode, after its own keys: Ctrl-C always quits, even where letters are text.
-const EVERYWHERE: &[Binding] = &[Binding {
-    keys: &[Key::Ctrl('c')],
-    action: Action::Quit,
-}];
+const EVERYWHERE: &[Binding] = &[bind!([Key::Ctrl('c')], Action::Quit)];
 
 /// The main screen; the help overlay shows exactly this.
 pub const MAIN: &[HelpSection] = &[
     HelpSection {
         title: "Pairs",
         lines: &[
-            HelpLine {
-                bindings: &[
-                    Binding {
-                        keys: &[code(KeyCode::Up), key('k')],
-                        action: Action::SelectPrevious,
-                    },
-                    Binding {
-                        keys: &[code(KeyCode::Down), key('j')],
-                        action: Action::SelectNext,
-                    },
-                ],
-                text: "select a pair (also the mouse and its wheel)",
-            },
-            HelpLine {
-                bindings: &[
-                    Binding {
-                        keys: &[code(KeyCode::Home), key('g')],
-                        action: Action::SelectFirst,
-                    },
-                    Binding {
-                        keys: &[code(KeyCode::End), key('G')],
-                        action: Action::SelectLast,
-                    },
-                ],
-                text: "first / last pair",
-            },
-            HelpLine {
-                bindings: &[
-                    Binding {
-                        keys: &[code(KeyCode::PageUp)],
-                        action: Action::PageUp,
-                    },
-                    Binding {
-                        keys: &[code(KeyCode::PageDown)],
-                        action: Action::PageDown,
-                    },
-                ],
-                text: "scroll the pair list by a page",
-            },
+            line!(
+                "select a pair (also the mouse and its wheel)",
+                bind!([code(KeyCode::Up), key('k')], Action::SelectPrevious),
+                bind!([code(KeyCode::Down), key('j')], Action::SelectNext),
+            ),
+            line!(
+                "first / last pair",
+                bind!([code(KeyCode::Home), key('g')], Action::SelectFirst),
+                bind!([code(KeyCode::End), key('G')], Action::SelectLast),
+            ),
+            line!(
+                "scroll the pair list by a page",
+                bind!([code(KeyCode::PageUp)], Action::PageUp),
+                bind!([code(KeyCode::PageDown)], Action::PageDown),
+            ),
         ],
     },
     HelpSection {
         title: "Edit the selected pair",
         lines: &[
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('n'), key('+'), code(KeyCode::Insert)],
-                    action: Action::OpenCreate,
-                }],
-                text: "new pair (a form with the same rules as `create`)",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('r'), code(KeyCode::F(2))],
-                    action: Action::OpenRename,
-                }],
-                text: "rename its endpoints and description",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('p')],
-                    action: Action::TogglePersistent,
-                }],
-                text: "toggle persistent (kept across restarts)",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('m')],
-                    action: Action::ToggleMute,
-                }],
-                text: "mute / unmute (a muted pair drops everything)",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('d'), code(KeyCode::Delete)],
-                    action: Action::AskRemove,
-                }],
-                text: "remove it (asks first)",
-            },
-            HelpLine {
-                bindings: &[
-                    Binding {
-                        keys: &[key('a')],
-                        action: Action::SendTestNote(Side::A),
-                    },
-                    Binding {
-                        keys: &[key('b')],
-                        action: Action::SendTestNote(Side::B),
-                    },
-                ],
-                text: "send a test note on/off from side A / B",
-            },
+            line!(
+                "new pair (a form with the same rules as `create`)",
+                bind!(
+                    [key('n'), key('+'), code(KeyCode::Insert)],
+                    Action::OpenCreate
+                ),
+            ),
+            line!(
+                "rename its endpoints and description",
+                bind!([key('r'), code(KeyCode::F(2))], Action::OpenRename),
+            ),
+            line!(
+                "toggle persistent (kept across restarts)",
+                bind!([key('p')], Action::TogglePersistent),
+            ),
+            line!(
+                "mute / unmute (a muted pair drops everything)",
+                bind!([key('m')], Action::ToggleMute),
+            ),
+            line!(
+                "remove it (asks first)",
+                bind!([key('d'), code(KeyCode::Delete)], Action::AskRemove),
+            ),
+            line!(
+                "send a test note on/off from side A / B",
+                bind!([key('a')], Action::SendTestNote(Side::A)),
+                bind!([key('b')], Action::SendTestNote(Side::B)),
+            ),
         ],
     },
     HelpSection {
         title: "Monitor",
         lines: &[
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key(' ')],
-                    action: Action::TogglePause,
-                }],
-                text: "pause / resume",
-            },
-            HelpLine {
-                bindings: &[
-                    Binding {
-                        keys: &[key('[')],
-                        action: Action::MonitorOlder,
-                    },
-                    Binding {
-                        keys: &[key(']')],
-                        action: Action::MonitorNewer,
-                    },
-                ],
-                text: "scroll older / newer",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('c')],
-                    action: Action::MonitorClear,
-                }],
-                text: "clear",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('f')],
-                    action: Action::ToggleRealTime,
-                }],
-                text: "show / hide timing clock and active sensing",
-            },
+            line!("pause / resume", bind!([key(' ')], Action::TogglePause)),
+            line!(
+                "scroll older / newer",
+                bind!([key('[')], Action::MonitorOlder),
+                bind!([key(']')], Action::MonitorNewer),
+            ),
+            line!("clear", bind!([key('c')], Action::MonitorClear)),
+            line!(
+                "show / hide timing clock and active sensing",
+                bind!([key('f')], Action::ToggleRealTime),
+            ),
         ],
     },
     HelpSection {
         title: "Dashboard",
         lines: &[
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('s')],
-                    action: Action::StartEngine,
-                }],
-                text: "start the engine when none runs",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('?'), code(KeyCode::F(1))],
-                    action: Action::ToggleHelp,
-                }],
-                text: "this help",
-            },
-            HelpLine {
-                bindings: &[Binding {
-                    keys: &[key('q'), code(KeyCode::Esc), Key::Ctrl('c')],
-                    action: Action::Quit,
-                }],
-                text: "quit",
-            },
+            line!(
+                "start the engine when none runs",
+                bind!([key('s')], Action::StartEngine),
+            ),
+            line!(
+                "this help",
+                bind!([key('?'), code(KeyCode::F(1))], Action::ToggleHelp),
+            ),
+            line!(
+                "quit",
+                bind!([key('q'), code(KeyCode::Esc), Key::Ctrl('c')], Action::Quit),
+            ),
         ],
     },
 ];
 
 /// While the help overlay is open.
 const IN_HELP: &[Binding] = &[
-    Binding {
-        keys: &[code(KeyCode::Esc), key('?'), code(KeyCode::Enter)],
-        action: Action::Close,
-    },
-    Binding {
-        keys: &[key('q')],
-        action: Action::Quit,
-    },
+    bind!(
+        [code(KeyCode::Esc), key('?'), code(KeyCode::Enter)],
+        Action::Close
+    ),
+    bind!([key('q')], Action::Quit),
 ];
 
 /// In the create and rename forms, where every other letter is text
 /// (see [`action_for_key`]). Ctrl-U, Ctrl-A and Ctrl-E are the readline keys people's
 /// fingers know.
 const IN_FORM: &[Binding] = &[
-    Binding {
-        keys: &[code(KeyCode::Enter)],
-        action: Action::Submit,
-    },
-    Binding {
-        keys: &[code(KeyCode::Esc)],
-        action: Action::Close,
-    },
-    Binding {
-        keys: &[code(KeyCode::Tab), code(KeyCode::Down)],
-        action: Action::NextField,
-    },
-    Binding {
-        keys: &[code(KeyCode::BackTab), code(KeyCode::Up)],
-        action: Action::PreviousField,
-    },
+    bind!([code(KeyCode::Enter)], Action::Submit),
+    bind!([code(KeyCode::Esc)], Action::Close),
+    bind!([code(KeyCode::Tab), code(KeyCode::Down)], Action::NextField),
+    bind!(
+        [code(KeyCode::BackTab), code(KeyCode::Up)],
+        Action::PreviousField
+    ),
     // Space types a space in a text field, and ticks the checkbox on it.
-    Binding {
-        keys: &[key(' ')],
-        action: Action::ToggleField,
-    },
-    Binding {
-        keys: &[code(KeyCode::Backspace)],
-        action: Action::Backspace,
-    },
-    Binding {
-        keys: &[code(KeyCode::Delete)],
-        action: Action::DeleteForward,
-    },
-    Binding {
-        keys: &[code(KeyCode::Left)],
-        action: Action::CursorLeft,
-    },
-    Binding {
-        keys: &[code(KeyCode::Right)],
-        action: Action::CursorRight,
-    },
-    Binding {
-        keys: &[code(KeyCode::Home), Key::Ctrl('a')],
-        action: Action::CursorHome,
-    },
-    Binding {
-        keys: &[code(KeyCode::End), Key::Ctrl('e')],
-        action: Action::CursorEnd,
-    },
-    Binding {
-        keys: &[Key::Ctrl('u')],
-        action: Action::ClearField,
-    },
+    bind!([key(' ')], Action::ToggleField),
+    bind!([code(KeyCode::Backspace)], Action::Backspace),
+    bind!([code(KeyCode::Delete)], Action::DeleteForward),
+    bind!([code(KeyCode::Left)], Action::CursorLeft),
+    bind!([code(KeyCode::Right)], Action::CursorRight),
+    bind!([code(KeyCode::Home), Key::Ctrl('a')], Action::CursorHome),
+    bind!([code(KeyCode::End), Key::Ctrl('e')], Action::CursorEnd),
+    bind!([Key::Ctrl('u')], Action::ClearField),
 ];
 
 /// In the remove confirmation.
 const IN_CONFIRM: &[Binding] = &[
-    Binding {
-        keys: &[key('y'), key('Y'), code(KeyCode::Enter)],
-        action: Action::Confirm,
-    },
-    Binding {
-        keys: &[key('n'), key('N'), code(KeyCode::Esc), key('q')],
-        action: Action::Close,
-    },
+    bind!([key('y'), key('Y'), code(KeyCode::Enter)], Action::Confirm),
+    bind!(
+        [key('n'), key('N'), code(KeyCode::Esc), key('q')],
+        Action::Close
+    ),
 ];
 
 // The footer hints, in the order shown; the footer drops hints from the end when the
 // terminal is narrow.
 const HINTS_MAIN: &[Hint] = &[
-    Hint {
-        actions: &[Action::Quit],
-        text: "quit",
-    },
-    Hint {
-        actions: &[Action::ToggleHelp],
-        text: "help",
-    },
-    Hint {
-        actions: &[Action::SelectPrevious, Action::SelectNext],
-        text: "select",
-    },
-    Hint {
-        actions: &[Action::OpenCreate],
-        text: "new",
-    },
-    Hint {
-        actions: &[Action::OpenRename],
-        text: "rename",
-    },
-    Hint {
-        actions: &[Action::ToggleMute],
-        text: "mute",
-    },
-    Hint {
-        actions: &[Action::TogglePersistent],
-        text: "persist",
-    },
-    Hint {
-        actions: &[Action::AskRemove],
-        text: "remove",
-    },
-    Hint {
-        actions: &[Action::SendTestNote(Side::A), Action::SendTestNote(Side::B)],
-        text: "test note",
-    },
-    Hint {
-        actions: &[Action::TogglePause],
-        text: "pause",
-    },
+    hint!("quit", Action::Quit),
+    hint!("help", Action::ToggleHelp),
+    hint!("select", Action::SelectPrevious, Action::SelectNext),
+    hint!("new", Action::OpenCreate),
+    hint!("rename", Action::OpenRename),
+    hint!("mute", Action::ToggleMute),
+    hint!("persist", Action::TogglePersistent),
+    hint!("remove", Action::AskRemove),
+    hint!(
+        "test note",
+        Action::SendTestNote(Side::A),
+        Action::SendTestNote(Side::B)
+    ),
+    hint!("pause", Action::TogglePause),
 ];
 const HINTS_NO_PAIRS: &[Hint] = &[
-    Hint {
-        actions: &[Action::Quit],
-        text: "quit",
-    },
-    Hint {
-        actions: &[Action::ToggleHelp],
-        text: "help",
-    },
-    Hint {
-        actions: &[Action::OpenCreate],
-        text: "new pair",
-    },
+    hint!("quit", Action::Quit),
+    hint!("help", Action::ToggleHelp),
+    hint!("new pair", Action::OpenCreate),
 ];
 const HINTS_UNREACHABLE: &[Hint] = &[
-    Hint {
-        actions: &[Action::Quit],
-        text: "quit",
-    },
-    Hint {
-        actions: &[Action::ToggleHelp],
-        text: "help",
-    },
-    Hint {
-        actions: &[Action::StartEngine],
-        text: "start the engine",
-    },
+    hint!("quit", Action::Quit),
+    hint!("help", Action::ToggleHelp),
+    hint!("start the engine", Action::StartEngine),
 ];
 const HINTS_HELP: &[Hint] = &[
-    Hint {
-        actions: &[Action::Close],
-        text: "close help",
-    },
-    Hint {
-        actions: &[Action::Quit],
-        text: "quit",
-    },
+    hint!("close help", Action::Close),
+    hint!("quit", Action::Quit),
 ];
 const HINTS_FORM: &[Hint] = &[
-    Hint {
-        actions: &[Action::Submit],
-        text: "save",
-    },
-    Hint {
-        actions: &[Action::Close],
-        text: "cancel",
-    },
-    Hint {
-        actions: &[Action::NextField],
-        text: "next field",
-    },
-    Hint {
-        actions: &[Action::PreviousField],
-        text: "previous",
-    },
-    Hint {
-        actions: &[Action::ToggleField],
-        text: "toggle",
-    },
+    hint!("save", Action::Submit),
+    hint!("cancel", Action::Close),
+    hint!("next field", Action::NextField),
+    hint!("previous", Action::PreviousField),
+    hint!("toggle", Action::ToggleField),
 ];
 const HINTS_CONFIRM: &[Hint] = &[
-    Hint {
-        actions: &[Action::Confirm],
-        text: "remove",
-    },
-    Hint {
-        actions: &[Action::Close],
-        text: "keep it",
-    },
+    hint!("remove", Action::Confirm),
+    hint!("keep it", Action::Close),
 ];
 
 /// The bindings of a mode, its own first (so a hint shows `q` for quit, not Ctrl-C), then
