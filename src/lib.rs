@@ -11,7 +11,7 @@
 //!   the messages.
 //! - [`cli`], [`dashboard`], [`wizard`] (feature `cli`): the faces a person uses; [`face`]:
 //!   what they share (context, user-facing errors and exit codes, output style, Ctrl-C);
-//!   [`bench`]: the measurements behind `midi bench`; [`app`]: the dispatch `main` calls,
+//!   [`bench`](mod@bench): the measurements behind `midi bench`; [`app`]: the dispatch `main` calls,
 //!   the one place that knows every face.
 //!
 //! An application that only talks to the engine depends on this crate with

@@ -1,5 +1,5 @@
 //! The scriptable command line: clap definitions in [`args`], one module per command group,
-//! and the shell completers in [`complete`]. Commands are thin: they parse, call the client
+//! and the shell completers in `complete`. Commands are thin: they parse, call the client
 //! library, and print through the shared style in [`crate::face::output`]. Which command runs
 //! is decided by the dispatch in [`crate::app`].
 
