@@ -2,10 +2,10 @@
 //! terminal or an engine. (`wizard_terminal.rs` drives the real binary on a pseudo-terminal.)
 
 use Answer::{Cancel, Choose, Enter, No, Text, Yes};
-use midi_loopback::cli::output::Style;
 use midi_loopback::core::model::ConflictError;
 use midi_loopback::core::rules::{self, RuleError};
 use midi_loopback::core::{AssociationId, NameSpec, PairDefinition, PairSpec};
+use midi_loopback::face::output::Style;
 use midi_loopback::wizard::flow::{self, Q_MODE, Q_NAME_B, Q_PERSISTENT, Q_ROOT, Q_UNIQUE_ID};
 use midi_loopback::wizard::{Answer, Given, Outcome, ScriptedPrompter, Wizard};
 

@@ -1,6 +1,7 @@
 //! The command line, as clap definitions. Help texts, completions and manual pages are all
 //! generated from these, so this file is the one place a flag is described.
 
+use crate::face::output::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
@@ -78,13 +79,6 @@ fn with_reference(cmd: clap::Command) -> clap::Command {
         None => AFTER_HELP.to_string(),
     };
     cmd.after_long_help(long).mut_subcommands(with_reference)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,7 +234,7 @@ Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
     pub endpoint: String,
     /// The message: 1 to 4 32-bit words
     #[arg(value_name = "WORD", num_args = 0..=4)]
@@ -277,7 +271,7 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct SendFileArgs {
     /// The endpoint to send on: its id or exact name (ignoring case)
-    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
     pub endpoint: String,
     /// The text file: one UMP per line, words separated by spaces, commas, | or tabs
     #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
@@ -357,7 +351,7 @@ pub struct WatchArgs {
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
     /// The endpoint to watch: its id or exact name (ignoring case); a picker asks when left out
-    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::docs::complete_endpoint))]
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
     pub endpoint: Option<String>,
     /// Stop after the first message
     #[arg(short = 's', long)]
@@ -445,7 +439,7 @@ pub struct CreateArgs {
     #[arg(short = 'b', long, value_name = "NAME", requires = "name_a")]
     pub name_b: Option<String>,
     /// GUID that identifies the pair, with or without braces [default: a new random GUID]
-    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_new_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_new_association_id))]
     pub association_id: Option<String>,
     /// Serial number of the pair; characters other than ASCII letters and digits are stripped
     /// [default: the association id's 32 hex digits]
@@ -465,7 +459,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct PairRef {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
     pub association_id: String,
     /// Print the pair as JSON
     #[arg(long)]
@@ -475,7 +469,7 @@ pub struct PairRef {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::docs::complete_association_id))]
+    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
     pub association_id: String,
     /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
     #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]

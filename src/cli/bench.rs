@@ -2,8 +2,9 @@
 
 use super::args::BenchArgs;
 use super::measure::{Summary, summarize};
-use super::{Context, print_json};
 use crate::bench::{self, Link, PrivateEngine, Relay, Throughput};
+use crate::face::Context;
+use crate::face::output::{Table, print_json};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -214,7 +215,7 @@ fn print_report(ctx: &Context, r: &Report) {
         b.lost.to_string(),
         String::new(),
     ));
-    let mut t = super::output::Table::new(&["", "ENGINE", "BASELINE", "RATIO"]);
+    let mut t = Table::new(&["", "ENGINE", "BASELINE", "RATIO"]);
     for (name, eng, base, rat) in rows {
         t.row(vec![name, eng, base, rat]);
     }

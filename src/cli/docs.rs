@@ -5,23 +5,17 @@
 //! calls back into `midi` (found on `PATH`) with `COMPLETE=SHELL` set each time Tab is pressed;
 //! `main` answers those calls with clap_complete's `CompleteEnv` before parsing anything. So
 //! subcommands, flags and enum values always match the installed binary, and the completers
-//! below add what only the running engine knows: association ids and endpoint names and ids.
-//! They connect with [`Client::connect_running`], so pressing Tab never starts an engine.
+//! in [`super::complete`] add what only the running engine knows.
 //!
 //! The scripts for all five shells are committed in `completions/` and the pages in `man/`;
 //! `tests/docs_generated.rs` fails when either is stale, `tests/docs_completion.rs` drives the
 //! scripts through bash, zsh and fish.
 
 use super::args::Cli;
-use crate::client::{Client, ClientOptions};
-use crate::core::ids::AssociationId;
-use crate::core::model::PairInfo;
 use clap::CommandFactory;
-use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::Shells;
-use std::ffi::{OsStr, OsString};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The name the scripts complete for, and the program they call back into.
 const BIN: &str = "midi";
@@ -172,143 +166,9 @@ fn help_sections(help: &str) -> (String, String) {
     (render(notes), render(sections))
 }
 
-// ---- Completers for values only the engine knows ----
-
-/// `-i/--association-id` of remove, update, mute and unmute: the ids of the pairs that exist,
-/// each described by its endpoint names.
-pub(super) fn complete_association_id(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = current.to_string_lossy();
-    running_pairs()
-        .iter()
-        .filter(|p| starts_with_ignoring_case(&p.association_id.to_string(), &current))
-        .map(|p| {
-            CompletionCandidate::new(p.association_id.to_string()).help(Some(
-                format!("{} / {}", p.endpoint_a.name, p.endpoint_b.name).into(),
-            ))
-        })
-        .collect()
-}
-
-/// `-i/--association-id` of create: a new pair needs an id no pair has, so the useful
-/// completion is a fresh random GUID (an existing one would only be refused as a conflict).
-pub(super) fn complete_new_association_id(current: &OsStr) -> Vec<CompletionCandidate> {
-    if !current.is_empty() {
-        return Vec::new();
-    }
-    vec![
-        CompletionCandidate::new(AssociationId::new_random().to_string())
-            .help(Some("a new random GUID".into())),
-    ]
-}
-
-/// ENDPOINT of send-message, send-message-file and monitor: every endpoint's id and name.
-pub(super) fn complete_endpoint(current: &OsStr) -> Vec<CompletionCandidate> {
-    let current = current.to_string_lossy();
-    let pairs = running_pairs();
-    let endpoints: Vec<_> = pairs
-        .iter()
-        .flat_map(|p| [&p.endpoint_a, &p.endpoint_b])
-        .collect();
-    // Ids first: they never need quoting. Names are offered too, since that is what people
-    // remember; the shells quote them when they contain spaces.
-    let ids = endpoints
-        .iter()
-        .map(|e| CompletionCandidate::new(e.id.as_str()).help(Some(e.name.clone().into())));
-    let names = endpoints.iter().map(|e| {
-        CompletionCandidate::new(e.name.as_str()).help(Some(e.id.as_str().to_string().into()))
-    });
-    ids.chain(names)
-        .filter(|c| starts_with_ignoring_case(&c.get_value().to_string_lossy(), &current))
-        .collect()
-}
-
-/// Ids and endpoint names compare ignoring case everywhere else, so completion does too.
-/// Bash hands over the word as typed, so `Studio\ \(B` must match `Studio (B)`.
-fn starts_with_ignoring_case(candidate: &str, typed: &str) -> bool {
-    let mut unescaped = String::with_capacity(typed.len());
-    let mut chars = typed.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => unescaped.extend(chars.next()),
-            c => unescaped.push(c),
-        }
-    }
-    candidate
-        .to_lowercase()
-        .starts_with(&unescaped.to_lowercase())
-}
-
-/// The pairs of the engine that already runs for this state root; none when it does not run
-/// or does not answer. Completion must never start an engine nor print an error mid-line.
-fn running_pairs() -> Vec<PairInfo> {
-    let home = home_from_args(std::env::args_os());
-    let Ok(mut options) = ClientOptions::from_env(home.as_deref()) else {
-        return Vec::new();
-    };
-    options.autostart = false;
-    options.client_name = format!("midi completion (pid {})", std::process::id());
-    match Client::connect_running(&options) {
-        Ok(Some(mut client)) => client.list_pairs().unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
-/// `--home DIR` from the command line being completed (the completers only see the current
-/// word, but the whole line is in this process's arguments). The last one wins, as in clap.
-fn home_from_args(args: impl IntoIterator<Item = OsString>) -> Option<PathBuf> {
-    let args: Vec<OsString> = args.into_iter().collect();
-    let mut home = None;
-    for (i, arg) in args.iter().enumerate() {
-        let Some(text) = arg.to_str() else { continue };
-        if text == "--home" {
-            if let Some(value) = args.get(i + 1) {
-                home = Some(PathBuf::from(value));
-            }
-        } else if let Some(value) = text.strip_prefix("--home=") {
-            home = Some(PathBuf::from(value));
-        }
-    }
-    home.filter(|h| !h.as_os_str().is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn home_is_read_from_the_line_being_completed() {
-        assert_eq!(
-            home_from_args(args(&[
-                "midi", "--", "midi", "--home", "/x", "loopback", "remove"
-            ])),
-            Some(PathBuf::from("/x"))
-        );
-        assert_eq!(
-            home_from_args(args(&[
-                "midi",
-                "--",
-                "midi",
-                "--home=/y",
-                "endpoint",
-                "monitor",
-                ""
-            ])),
-            Some(PathBuf::from("/y"))
-        );
-        assert_eq!(
-            home_from_args(args(&["midi", "--", "midi", "loopback"])),
-            None
-        );
-        // `--home` being typed right now has no value yet.
-        assert_eq!(
-            home_from_args(args(&["midi", "--", "midi", "--home"])),
-            None
-        );
-    }
 
     #[test]
     fn every_shell_has_a_script_that_calls_back_into_midi() {
@@ -323,13 +183,6 @@ mod tests {
             assert!(script.contains("COMPLETE"), "{shell}: {script}");
             assert!(script.contains("midi"), "{shell}: {script}");
         }
-    }
-
-    #[test]
-    fn typed_prefixes_match_ignoring_case_and_backslash_escapes() {
-        assert!(starts_with_ignoring_case("Studio (B)", "stu"));
-        assert!(starts_with_ignoring_case("Studio (B)", r"Studio\ \(B"));
-        assert!(!starts_with_ignoring_case("Studio (B)", "Studio (A"));
     }
 
     #[test]
@@ -348,14 +201,5 @@ mod tests {
             sections.contains(".SH \"EXIT CODES\"\n.nf\n0 fine\n.fi"),
             "{sections}"
         );
-    }
-
-    #[test]
-    fn create_offers_a_fresh_guid_only_before_anything_is_typed() {
-        let offered = complete_new_association_id(OsStr::new(""));
-        assert_eq!(offered.len(), 1);
-        let id = offered[0].get_value().to_string_lossy();
-        assert!(crate::core::rules::parse_association_id(&id).is_ok());
-        assert!(complete_new_association_id(OsStr::new("7a")).is_empty());
     }
 }

@@ -1,14 +1,15 @@
 //! `midi endpoint …`: list endpoints, send messages, monitor what arrives.
 
 use super::args::{EndpointCommand, MonitorArgs, SendArgs, SendFileArgs};
-use super::output::{Style, Table};
-use super::{CliError, Context, interrupt, print_json, words};
+use super::words;
 use crate::client::{Client, ClientError, EndpointConnection, Received};
 use crate::core::ErrorKind;
 use crate::core::clock::monotonic_ns;
 use crate::core::model::EndpointInfo;
 use crate::core::protocol::TimedMessage;
 use crate::core::ump::{self, decode};
+use crate::face::output::{self, Style, Table, print_json};
+use crate::face::{Context, UserError, interrupt};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,7 @@ pub fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
             e.clients.to_string(),
         ]);
     }
-    print!("{}", t.render(ctx.style, super::output::terminal_width()));
+    print!("{}", t.render(ctx.style, output::terminal_width()));
     Ok(0)
 }
 
@@ -58,7 +59,7 @@ fn pick_endpoint(ctx: &Context) -> anyhow::Result<String> {
     let endpoints = ctx.client()?.list_endpoints()?;
     if endpoints.is_empty() {
         return Err(
-            CliError::new(ErrorKind::NotFound, "there are no endpoints to choose from")
+            UserError::new(ErrorKind::NotFound, "there are no endpoints to choose from")
                 .hint("create a pair first: midi loopback create --root-name \"My Loopback\"")
                 .into(),
         );
@@ -74,7 +75,7 @@ fn pick_endpoint(ctx: &Context) -> anyhow::Result<String> {
         .interact_opt()?;
     match chosen {
         Some(i) => Ok(endpoints[i].id.to_string()),
-        None => Err(CliError::new(ErrorKind::Failed, "cancelled, nothing sent").into()),
+        None => Err(UserError::new(ErrorKind::Failed, "cancelled, nothing sent").into()),
     }
 }
 
@@ -97,7 +98,7 @@ fn endpoint_and_words(ctx: &Context, args: &SendArgs) -> anyhow::Result<(String,
         return Ok((pick_endpoint(ctx)?, all));
     }
     if args.words.is_empty() {
-        return Err(CliError::new(
+        return Err(UserError::new(
             ErrorKind::Invalid,
             "no message given: send-message needs ENDPOINT then 1 to 4 words",
         )
@@ -108,7 +109,7 @@ fn endpoint_and_words(ctx: &Context, args: &SendArgs) -> anyhow::Result<(String,
 }
 
 fn invalid(message: String) -> anyhow::Error {
-    CliError::new(ErrorKind::Invalid, message).into()
+    UserError::new(ErrorKind::Invalid, message).into()
 }
 
 /// What a send did, for the text or JSON report.
@@ -230,7 +231,7 @@ fn send_message(ctx: &Context, args: SendArgs) -> anyhow::Result<i32> {
 
 fn send_file(ctx: &Context, args: SendFileArgs) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(&args.file).map_err(|e| {
-        CliError::new(
+        UserError::new(
             ErrorKind::Invalid,
             format!("cannot read {}: {e}", args.file.display()),
         )
@@ -368,7 +369,7 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
         Some(e) => e,
         None if on_terminal() => pick_endpoint(ctx)?,
         None => {
-            return Err(CliError::new(ErrorKind::Invalid, "no endpoint given: monitor needs ENDPOINT")
+            return Err(UserError::new(ErrorKind::Invalid, "no endpoint given: monitor needs ENDPOINT")
                 .hint("for example: midi endpoint monitor \"My Loopback (B)\" (`midi endpoint list` shows them)")
                 .into());
         }
@@ -382,7 +383,7 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
                 .append(true)
                 .open(path)
                 .map_err(|e| {
-                    CliError::new(
+                    UserError::new(
                         ErrorKind::Invalid,
                         format!("cannot open {}: {e}", path.display()),
                     )
@@ -510,7 +511,7 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
     eprintln!("{summary}.");
     match ending {
         Some((code, message)) => {
-            super::output::print_error(&message, None);
+            output::print_error(&message, None);
             Ok(code)
         }
         None => Ok(0),

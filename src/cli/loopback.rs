@@ -1,36 +1,48 @@
-//! `midi loopback …`: create, list, remove, update, mute and unmute pairs.
+//! `midi loopback …`: create, list, remove, update, mute and unmute pairs. `wizard`, and
+//! `create` without names on a terminal, are handed back to the dispatch as [`Next::Wizard`]:
+//! the wizard is a face of its own, and faces do not call each other.
 
 use super::args::{CreateArgs, LoopbackCommand, PairRef, UpdateArgs};
-use super::output::{self, Table, key_values};
-use super::{CliError, Context, print_json};
 use crate::core::ErrorKind;
 use crate::core::ids::AssociationId;
 use crate::core::model::{NameSpec, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules;
+use crate::face::output::{self, Table, print_json};
+use crate::face::{Context, UserError, pair_text};
 use std::io::IsTerminal;
 
-pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<i32> {
-    match cmd {
-        LoopbackCommand::Create(args) => create(ctx, args),
-        LoopbackCommand::List(flag) => list(ctx, flag.json),
+/// What is left to do after a loopback command.
+#[derive(Debug)]
+pub enum Next {
+    /// Done: exit with this code.
+    Exit(i32),
+    /// Ask the wizard, skipping the questions these answers (`create`'s flags) settle.
+    Wizard(Option<PairSpec>),
+}
+
+pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
+    let code = match cmd {
+        LoopbackCommand::Create(args) => return create(ctx, args),
+        LoopbackCommand::Wizard => return Ok(Next::Wizard(None)),
+        LoopbackCommand::List(flag) => list(ctx, flag.json)?,
         LoopbackCommand::Remove(r) => {
             let id = parse_id(&r)?;
             let pair = ctx.client()?.remove_pair(id)?;
             report(ctx, &pair, r.json, "Removed loopback pair");
-            Ok(0)
+            0
         }
-        LoopbackCommand::Update(args) => update(ctx, args),
-        LoopbackCommand::Mute(r) => set_muted(ctx, &r, true),
-        LoopbackCommand::Unmute(r) => set_muted(ctx, &r, false),
-        LoopbackCommand::Wizard => crate::wizard::run_wizard(ctx, None),
-    }
+        LoopbackCommand::Update(args) => update(ctx, args)?,
+        LoopbackCommand::Mute(r) => set_muted(ctx, &r, true)?,
+        LoopbackCommand::Unmute(r) => set_muted(ctx, &r, false)?,
+    };
+    Ok(Next::Exit(code))
 }
 
 fn parse_id(r: &PairRef) -> anyhow::Result<AssociationId> {
     Ok(rules::parse_association_id(&r.association_id)?)
 }
 
-fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<i32> {
+fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<Next> {
     let spec = PairSpec {
         names: NameSpec::from_parts(args.root_name, args.name_a, args.name_b),
         association_id: args.association_id,
@@ -41,9 +53,9 @@ fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<i32> {
     if spec.names.is_none() {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         if interactive && !args.json {
-            return crate::wizard::run_wizard(ctx, Some(spec));
+            return Ok(Next::Wizard(Some(spec)));
         }
-        return Err(CliError::new(
+        return Err(UserError::new(
             ErrorKind::Invalid,
             "no names given: `midi loopback create` needs --root-name NAME, or --name-a NAME and --name-b NAME",
         )
@@ -56,53 +68,9 @@ fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<i32> {
     if args.json {
         print_json(&pair);
     } else {
-        print!("{}", describe_created(ctx, &pair));
+        print!("{}", pair_text::created(ctx.style, &pair));
     }
-    Ok(0)
-}
-
-/// The human report of a new pair; the wizard prints the same.
-pub fn describe_created(ctx: &Context, pair: &PairInfo) -> String {
-    let s = ctx.style;
-    let mut out = format!(
-        "{}\n\n{}",
-        s.ok("Loopback pair created."),
-        pair_block(ctx, pair)
-    );
-    out.push_str(&format!(
-        "\nWhat goes out on A arrives at B, and the other way round.\n{}\n",
-        s.dim(&format!(
-            "Remove it with: midi loopback remove --association-id {}",
-            pair.association_id
-        ))
-    ));
-    out
-}
-
-fn pair_block(ctx: &Context, pair: &PairInfo) -> String {
-    let s = ctx.style;
-    let persistence = if pair.persistent {
-        "yes (stored in the configuration file)".to_string()
-    } else {
-        "no (lasts until the engine stops; --persistent keeps it)".to_string()
-    };
-    key_values(
-        s,
-        &[
-            ("Endpoint A", s.bold(&pair.endpoint_a.name)),
-            ("", s.id(pair.endpoint_a.id.as_str())),
-            ("Endpoint B", s.bold(&pair.endpoint_b.name)),
-            ("", s.id(pair.endpoint_b.id.as_str())),
-            ("Association Id", s.id(&pair.association_id.to_string())),
-            ("Unique Id", pair.unique_identifier.to_string()),
-            ("Persistent", persistence),
-            ("Muted", yes_no(pair.muted).to_string()),
-        ],
-    )
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b { "yes" } else { "no" }
+    Ok(Next::Exit(0))
 }
 
 fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) {
@@ -112,7 +80,7 @@ fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) {
         print!(
             "{}\n\n{}",
             ctx.style.ok(&format!("{headline}.")),
-            pair_block(ctx, pair)
+            pair_text::details(ctx.style, pair)
         );
     }
 }
@@ -134,7 +102,7 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
 }
 
 /// The table of pairs that `list` prints.
-pub fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
+fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
     let mut t = Table::new(&[
         "ASSOCIATION ID",
         "ENDPOINT A",
@@ -180,7 +148,7 @@ fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
         },
     };
     if update.is_empty() {
-        return Err(CliError::new(
+        return Err(UserError::new(
             ErrorKind::Invalid,
             "nothing to update: give at least one of --root-name, --name-a, --name-b, --description, --persistent, --transient",
         )

@@ -1,30 +1,15 @@
-//! `midi service …`: run, start, stop, restart, status and ping the engine.
+//! `midi service …`: start, stop, restart, status and ping the engine. (`midi service run` is
+//! the engine itself: the dispatch in `app` hands it to the engine, not to this face.)
 
 use super::args::ServiceCommand;
 use super::measure::summarize;
-use super::output::key_values;
-use super::{CliError, Context, print_json};
 use crate::client::{Client, ClientError};
 use crate::core::ErrorKind;
 use crate::core::paths::{Paths, engine_pid};
-use crate::engine;
-use std::path::Path;
+use crate::face::output::{self, key_values, print_json};
+use crate::face::{Context, UserError};
 
-/// `midi service run`: the engine itself, in the foreground.
-pub fn run_engine(home: Option<&Path>, background: bool) -> anyhow::Result<i32> {
-    let paths = Paths::resolve(home)?;
-    engine::init_logging(&paths, !background);
-    if let Err(e) = engine::run(&paths, engine::Limits::default()) {
-        // Logged so that a client that started us in the background can tell the user why.
-        engine::log_to_file(&paths, &e.to_string());
-        if background {
-            return Ok(1);
-        }
-        return Err(e.into());
-    }
-    Ok(0)
-}
-
+/// Every `midi service` command but `run`, which the dispatch hands to the engine itself.
 pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
     let s = ctx.style;
     match cmd {
@@ -85,7 +70,7 @@ fn stop(ctx: &Context, force: bool) -> anyhow::Result<Stopped> {
         Err(ClientError::NoAnswer { .. }) if force => {
             let paths = &ctx.options.paths;
             let pid = engine_pid(&paths.engine_lock).ok_or_else(|| {
-                CliError::new(
+                UserError::new(
                     ErrorKind::Failed,
                     format!(
                         "the engine did not answer and no engine holds {}; nothing to end",
@@ -106,7 +91,7 @@ fn kill_engine(paths: &Paths, pid: u32) -> anyhow::Result<()> {
     // SAFETY: kill has no memory effects; the pid is the one the lock holder wrote.
     if unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) } != 0 {
         let e = std::io::Error::last_os_error();
-        return Err(CliError::new(
+        return Err(UserError::new(
             ErrorKind::Failed,
             format!("cannot end the engine (pid {pid}): {e}"),
         )
@@ -115,7 +100,7 @@ fn kill_engine(paths: &Paths, pid: u32) -> anyhow::Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while engine_pid(&paths.engine_lock) == Some(pid) {
         if std::time::Instant::now() > deadline {
-            return Err(CliError::new(
+            return Err(UserError::new(
                 ErrorKind::Failed,
                 format!("the engine (pid {pid}) was signalled but still holds its lock"),
             )
@@ -179,7 +164,7 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
                     "Version",
                     format!("{} (protocol {})", st.version, st.protocol)
                 ),
-                ("Uptime", super::output::duration(st.uptime_s)),
+                ("Uptime", output::duration(st.uptime_s)),
                 ("Socket", st.socket.display().to_string()),
                 ("Config", st.config.display().to_string()),
                 ("Log", st.log.display().to_string()),
@@ -234,7 +219,7 @@ fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {
         sum.count, sum.min_us, sum.p50_us, sum.p99_us, sum.max_us
     );
     if sum.count == 0 {
-        return Err(CliError::new(ErrorKind::Failed, "no round trips measured").into());
+        return Err(UserError::new(ErrorKind::Failed, "no round trips measured").into());
     }
     Ok(0)
 }

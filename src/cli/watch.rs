@@ -1,7 +1,7 @@
 //! `midi watch-endpoints`: every change to the pairs, live — as text lines or JSON lines.
 
 use super::args::WatchArgs;
-use super::{Context, interrupt};
+use crate::face::{Context, interrupt};
 use crate::client::ClientError;
 use crate::core::ErrorKind;
 use crate::core::model::{EndpointInfo, PairInfo};

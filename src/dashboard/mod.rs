@@ -24,9 +24,8 @@ pub mod theme;
 pub mod view;
 pub mod widgets;
 
-use crate::cli::args::DashboardArgs;
-use crate::cli::{CliError, Context};
 use crate::core::ErrorKind;
+use crate::face::{Context, UserError};
 use action::{Action, Report};
 use app::App;
 use runner::{TerminalEvents, Timing};
@@ -35,14 +34,14 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use theme::Theme;
 
-/// Runs `midi dashboard` until the user quits; exit code 0 then.
-pub fn run(ctx: &Context, args: DashboardArgs) -> anyhow::Result<i32> {
+/// Runs `midi dashboard` until the user quits, refreshing the meters every `refresh`; exit
+/// code 0 then.
+pub fn run(ctx: &Context, refresh: Duration) -> anyhow::Result<i32> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Err(CliError::new(ErrorKind::Invalid, strings::NOT_A_TERMINAL)
+        return Err(UserError::new(ErrorKind::Invalid, strings::NOT_A_TERMINAL)
             .hint(strings::NOT_A_TERMINAL_HINT)
             .into());
     }
-    let refresh = Duration::from_millis(args.refresh_ms);
     let mut app = App::new(Instant::now());
     // Connect (and autostart, with the usual spinner) before the screen is ours. A failure
     // is not fatal: the dashboard shows it and keeps trying.

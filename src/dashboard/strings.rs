@@ -82,73 +82,9 @@ pub fn monitor_scrolled(n: usize) -> String {
     format!("{n} newer below")
 }
 
-// Footer key hints: (key, what it does), in the order they are shown; the footer drops
-// hints from the end when the terminal is narrow.
-pub const HINTS_NORMAL: &[(&str, &str)] = &[
-    ("q", "quit"),
-    ("?", "help"),
-    ("↑↓", "select"),
-    ("n", "new"),
-    ("r", "rename"),
-    ("m", "mute"),
-    ("p", "persist"),
-    ("d", "remove"),
-    ("a/b", "test note"),
-    ("space", "pause"),
-];
-pub const HINTS_NO_PAIRS: &[(&str, &str)] = &[("q", "quit"), ("?", "help"), ("n", "new pair")];
-pub const HINTS_UNREACHABLE: &[(&str, &str)] =
-    &[("q", "quit"), ("?", "help"), ("s", "start the engine")];
-pub const HINTS_FORM: &[(&str, &str)] = &[
-    ("Enter", "save"),
-    ("Esc", "cancel"),
-    ("Tab/↓", "next field"),
-    ("S-Tab/↑", "previous"),
-    ("Space", "toggle"),
-];
-pub const HINTS_CONFIRM: &[(&str, &str)] = &[("y", "remove"), ("n/Esc", "keep")];
-pub const HINTS_HELP: &[(&str, &str)] = &[("Esc/?", "close help"), ("q", "quit")];
-
-// Help overlay: sections of (keys, meaning).
+// The help overlay's title. Its lines, and the footer's key hints, live with the keys they
+// describe, in the tables of `keys.rs`.
 pub const HELP_TITLE: &str = "Help";
-pub const HELP: &[(&str, &[(&str, &str)])] = &[
-    (
-        "Pairs",
-        &[
-            ("↑ ↓ / k j", "select a pair (also the mouse and its wheel)"),
-            ("Home End / g G", "first / last pair"),
-            ("PgUp PgDn", "scroll the pair list by a page"),
-        ],
-    ),
-    (
-        "Edit the selected pair",
-        &[
-            ("n", "new pair (a form with the same rules as `create`)"),
-            ("r", "rename its endpoints and description"),
-            ("p", "toggle persistent (kept across restarts)"),
-            ("m", "mute / unmute (a muted pair drops everything)"),
-            ("d / Delete", "remove it (asks first)"),
-            ("a / b", "send a test note on/off from side A / B"),
-        ],
-    ),
-    (
-        "Monitor",
-        &[
-            ("space", "pause / resume"),
-            ("[ ]", "scroll older / newer"),
-            ("c", "clear"),
-            ("f", "show / hide timing clock and active sensing"),
-        ],
-    ),
-    (
-        "Dashboard",
-        &[
-            ("s", "start the engine when none runs"),
-            ("?", "this help"),
-            ("q / Esc / Ctrl-C", "quit"),
-        ],
-    ),
-];
 
 // The create and rename forms.
 pub const FORM_CREATE_TITLE: &str = "New loopback pair";
@@ -183,7 +119,6 @@ pub fn confirm_body(a: &str, b: &str, id: &str) -> String {
 }
 pub const CONFIRM_CLIENTS: &str = "Clients on it are told the endpoint was removed.";
 pub const CONFIRM_PERSISTENT: &str = "It is also deleted from the configuration file.";
-pub const CONFIRM_KEYS: &str = "y remove   n / Esc keep it";
 
 // Results of actions, shown in the footer for a few seconds.
 pub fn done_created(a: &str, b: &str) -> String {

@@ -5,13 +5,13 @@
 //! exactly as `create` builds it.
 
 use super::prompt::{PromptError, Prompter};
-use crate::cli::output::{Style, key_values};
 use crate::core::ids::{AssociationId, Side, UniqueIdentifier};
 use crate::core::model::{
     ConflictError, EndpointDefinition, NameSpec, PairDefinition, PairInfo, PairSpec,
     association_id_is_free,
 };
 use crate::core::rules::{self, SUFFIX_A, SUFFIX_B};
+use crate::face::output::{Style, key_values};
 
 pub const INTRO: &str = "\
 A loopback pair is two MIDI 2.0 endpoints, A and B, wired to each other: what an app sends

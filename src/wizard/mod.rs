@@ -19,11 +19,11 @@ pub mod prompt;
 pub use flow::{Given, Outcome, Wizard};
 pub use prompt::{Answer, PromptError, Prompter, ScriptedPrompter, TerminalPrompter};
 
-use crate::cli::output::Style;
-use crate::cli::{CliError, Context};
 use crate::core::ErrorKind;
 use crate::core::ids::{AssociationId, Side};
 use crate::core::model::{PairDefinition, PairSpec};
+use crate::face::output::Style;
+use crate::face::{Context, UserError, pair_text};
 use std::io::IsTerminal;
 
 /// The exit status of a cancelled wizard.
@@ -49,14 +49,14 @@ pub fn run_wizard(ctx: &Context, given: Option<PairSpec>) -> anyhow::Result<i32>
         }
     };
     let pair = ctx.client()?.create_pair(def.clone())?;
-    print!("{}", crate::cli::loopback::describe_created(ctx, &pair));
+    print!("{}", pair_text::created(ctx.style, &pair));
     print!("{}", next_steps(ctx.style, &def));
     Ok(0)
 }
 
 /// Off a terminal there is nobody to answer: say which flags do the same (exit 2).
-fn off_terminal() -> CliError {
-    CliError::new(
+fn off_terminal() -> UserError {
+    UserError::new(
         ErrorKind::Invalid,
         "`midi loopback wizard` asks its questions on a terminal, and this is not one (stdin and stderr must both be terminals)",
     )

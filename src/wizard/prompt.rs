@@ -2,11 +2,11 @@
 //! asks a person (dialoguer's look, on stderr), [`ScriptedPrompter`] answers from a list so the
 //! flow can be tested without a terminal.
 
+use crate::face::interrupt;
 use dialoguer::console::{Key, Term, measure_text_width};
 use dialoguer::theme::{ColorfulTheme, Theme};
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
 use thiserror::Error;
 
 /// Turns a raw answer into the value to keep, or says why it is refused.
@@ -171,7 +171,12 @@ pub struct TerminalPrompter {
     term: Term,
     theme: ColorfulTheme,
     _raw_mode: RawMode,
-    _interrupts: InterruptGuard,
+    /// While the wizard asks, Ctrl-C must cancel it cleanly rather than kill the process:
+    /// dialoguer (through console) answers Ctrl-C by raising SIGINT. Under the guard the raise
+    /// only sets the flag, so the read returns `Interrupted` and the wizard says "cancelled,
+    /// nothing created". The guard is gone before the pair is created, so Ctrl-C during
+    /// creation behaves as in every other command.
+    _interrupts: interrupt::Guard,
 }
 
 impl TerminalPrompter {
@@ -180,14 +185,14 @@ impl TerminalPrompter {
             term: Term::stderr(),
             theme: ColorfulTheme::default(),
             _raw_mode: RawMode::enter(),
-            _interrupts: InterruptGuard::install(),
+            _interrupts: interrupt::Guard::install(),
         }
     }
 
     /// Maps dialoguer's outcome: `None` is Esc, an interrupted read is Ctrl-C.
     fn answered<T>(&self, result: dialoguer::Result<Option<T>>) -> Result<T, PromptError> {
         match result {
-            Ok(Some(value)) if !InterruptGuard::interrupted() => Ok(value),
+            Ok(Some(value)) if !interrupt::interrupted() => Ok(value),
             Ok(_) => Err(self.cancelled()),
             Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => {
                 Err(self.cancelled())
@@ -426,44 +431,6 @@ impl Drop for RawMode {
         if let Some(original) = &self.original {
             // SAFETY: restores the settings read in `enter`.
             unsafe { libc::tcsetattr(Self::FD, libc::TCSADRAIN, original) };
-        }
-    }
-}
-
-/// While the wizard asks, Ctrl-C must cancel it cleanly rather than kill the process: dialoguer
-/// (through console) answers Ctrl-C by raising SIGINT. With this handler installed the raise
-/// only sets a flag, so the read returns `Interrupted` and the wizard says "cancelled, nothing
-/// created". The previous disposition comes back when the guard is dropped, before the pair is
-/// created, so Ctrl-C during creation behaves as in every other command.
-struct InterruptGuard {
-    previous: libc::sighandler_t,
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn note_interrupt(_signal: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-impl InterruptGuard {
-    fn install() -> InterruptGuard {
-        INTERRUPTED.store(false, Ordering::SeqCst);
-        let handler = note_interrupt as extern "C" fn(libc::c_int);
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-        let previous = unsafe { libc::signal(libc::SIGINT, handler as libc::sighandler_t) };
-        InterruptGuard { previous }
-    }
-
-    fn interrupted() -> bool {
-        INTERRUPTED.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for InterruptGuard {
-    fn drop(&mut self) {
-        // SAFETY: restores the disposition saved by `install`.
-        unsafe {
-            libc::signal(libc::SIGINT, self.previous);
         }
     }
 }

@@ -139,7 +139,7 @@ fn monitor_line(e: &MonitorEntry, width: usize, with_words: bool, theme: Theme) 
     let words = e.message.words();
     let d = decode(words);
     let head = format!("{:>5} ", e.index);
-    let used = crate::cli::output::width(&head) + 3;
+    let used = crate::face::output::width(&head) + 3;
     let mut spans = vec![
         Span::styled(head, theme.dim()),
         Span::styled(e.direction.label(), theme.direction(e.direction)),
@@ -158,7 +158,7 @@ fn monitor_line(e: &MonitorEntry, width: usize, with_words: bool, theme: Theme) 
     if !d.text.is_empty() {
         rest.push_str(&format!(": {}", d.text));
     }
-    spans.push(Span::raw(crate::cli::output::ellipsize(
+    spans.push(Span::raw(crate::face::output::ellipsize(
         &rest,
         width.saturating_sub(used),
     )));

@@ -3,8 +3,10 @@
 
 use crate::dashboard::app::App;
 use crate::dashboard::form::{Field, Form};
+use crate::dashboard::keys;
 use crate::dashboard::strings;
 use crate::dashboard::theme::Theme;
+use crate::dashboard::widgets::hints::hints_line;
 use crate::dashboard::widgets::popup::popup;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position};
@@ -112,7 +114,7 @@ fn visible_slice(value: &str, cursor: usize, width: usize) -> (String, usize) {
     let width = width.max(1);
     let start = (cursor + 1).saturating_sub(width);
     let shown: String = chars.iter().skip(start).take(width).collect();
-    let cursor_col = crate::cli::output::width(&chars[start..cursor].iter().collect::<String>());
+    let cursor_col = crate::face::output::width(&chars[start..cursor].iter().collect::<String>());
     (shown, cursor_col)
 }
 
@@ -134,27 +136,36 @@ pub fn confirm_remove(
         lines.push(Line::styled(strings::CONFIRM_PERSISTENT, theme.dim()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(strings::CONFIRM_KEYS, theme.key()));
+    lines.push(hints_line(
+        &keys::confirm_hints(),
+        inner.width as usize,
+        theme,
+    ));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
+/// The keys of the main screen, from the table the key handler reads ([`keys::MAIN`]).
 pub fn help(frame: &mut Frame, theme: Theme) {
-    let entries: usize = strings::HELP.iter().map(|(_, keys)| keys.len() + 1).sum();
+    let entries: usize = keys::MAIN.iter().map(|s| s.lines.len() + 1).sum();
     let width = frame.area().width.saturating_sub(4).min(72);
     let inner = popup(frame, width, entries as u16 + 2, strings::HELP_TITLE, theme);
-    let key_width = strings::HELP
+    let labels: Vec<Vec<String>> = keys::MAIN
         .iter()
-        .flat_map(|(_, keys)| keys.iter())
-        .map(|(k, _)| crate::cli::output::width(k))
+        .map(|s| s.lines.iter().map(|l| l.keys()).collect())
+        .collect();
+    let key_width = labels
+        .iter()
+        .flatten()
+        .map(|k| crate::face::output::width(k))
         .max()
         .unwrap_or(0);
     let mut lines = Vec::new();
-    for (section, keys) in strings::HELP {
-        lines.push(Line::styled(*section, theme.title()));
-        for (key, what) in *keys {
+    for (section, labels) in keys::MAIN.iter().zip(&labels) {
+        lines.push(Line::styled(section.title, theme.title()));
+        for (line, label) in section.lines.iter().zip(labels) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {key:<key_width$}  "), theme.key()),
-                Span::raw(*what),
+                Span::styled(format!("  {label:<key_width$}  "), theme.key()),
+                Span::raw(line.text),
             ]));
         }
     }

@@ -7,6 +7,7 @@ mod table;
 
 use super::app::{App, EngineState, Mode};
 use super::format;
+use super::keys;
 use super::layout;
 use super::strings;
 use super::theme::Theme;
@@ -80,7 +81,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             spans.push(Span::raw(format!(
                 "{} {}",
                 strings::HEADER_UPTIME,
-                crate::cli::output::duration(status.uptime_s)
+                crate::face::output::duration(status.uptime_s)
             )));
             spans.push(sep());
             spans.push(Span::raw(strings::pairs(status.pairs.total)));
@@ -133,14 +134,7 @@ fn draw_engine_notice(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 /// A notice if one is showing, then the keys that work right now.
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let hints = match &app.mode {
-        Mode::Help => strings::HINTS_HELP,
-        Mode::Form(_) => strings::HINTS_FORM,
-        Mode::ConfirmRemove { .. } => strings::HINTS_CONFIRM,
-        Mode::Normal if !app.is_connected() => strings::HINTS_UNREACHABLE,
-        Mode::Normal if app.pairs.is_empty() => strings::HINTS_NO_PAIRS,
-        Mode::Normal => strings::HINTS_NORMAL,
-    };
+    let hints = keys::hints(app);
     let mut width = area.width as usize;
     let mut spans = Vec::new();
     if let Some(notice) = &app.notice {
@@ -149,10 +143,10 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         } else {
             theme.ok()
         };
-        let text = crate::cli::output::ellipsize(&notice.text, width.saturating_sub(1));
-        width = width.saturating_sub(crate::cli::output::width(&text) + 2);
+        let text = crate::face::output::ellipsize(&notice.text, width.saturating_sub(1));
+        width = width.saturating_sub(crate::face::output::width(&text) + 2);
         spans.push(Span::styled(format!(" {text} "), style));
     }
-    spans.extend(hints_line(hints, width, theme).spans);
+    spans.extend(hints_line(&hints, width, theme).spans);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -134,7 +134,7 @@ fn pair_row(
             strings::FLAG_OFF
         }
     );
-    let name = |n: &str| crate::cli::output::ellipsize(n, name_width as usize);
+    let name = |n: &str| crate::face::output::ellipsize(n, name_width as usize);
     let dirs = Text::from(vec![
         Line::styled(Direction::AToB.label(), theme.direction(Direction::AToB)),
         Line::styled(Direction::BToA.label(), theme.direction(Direction::BToA)),

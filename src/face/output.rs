@@ -1,8 +1,18 @@
-//! How the command line prints: colour (or not), tables, key/value blocks, errors. Every
-//! command, and the wizard, print through these so the product has one look.
+//! How the product prints: colour (or not), tables, key/value blocks, JSON, errors, and the
+//! display width of text. Every command, the wizard and the dashboard print through these so
+//! the product has one look.
 
+use serde::Serialize;
 use std::io::IsTerminal;
 use unicode_width::UnicodeWidthStr;
+
+/// `--color`: when to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
 
 /// Whether to colour, decided once from `--color`, `NO_COLOR` and whether stdout is a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +21,8 @@ pub struct Style {
 }
 
 impl Style {
-    pub fn new(choice: super::args::ColorChoice) -> Style {
-        use super::args::ColorChoice::*;
+    pub fn new(choice: ColorChoice) -> Style {
+        use ColorChoice::*;
         let color = match choice {
             Always => true,
             Never => false,
@@ -193,6 +203,14 @@ pub fn key_values(style: Style, rows: &[(&str, String)]) -> String {
         out.push_str(&format!("  {}{pad}  {v}\n", style.dim(k)));
     }
     out
+}
+
+/// Prints a value as pretty JSON on stdout (the only thing printed in `--json` mode).
+pub fn print_json<T: Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("output types always serialise")
+    );
 }
 
 /// Prints an error the one way the product does: `error: …` then `hint: …` lines, on stderr.
