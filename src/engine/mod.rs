@@ -11,6 +11,7 @@ mod router;
 mod scheduler;
 mod server;
 mod state;
+pub(crate) mod timer;
 
 pub use server::Limits;
 
