@@ -100,7 +100,11 @@ fn play(
     tick: Option<&(dyn Fn(f64) + Sync)>,
 ) -> anyhow::Result<u64> {
     let period = Duration::from_secs(1) / RATE_PER_S;
-    let note = [if k.is_multiple_of(2) { 0x2090_3C64 } else { 0x2080_3C00 }];
+    let note = [if k.is_multiple_of(2) {
+        0x2090_3C64
+    } else {
+        0x2080_3C00
+    }];
     let total = end.saturating_duration_since(first).as_secs_f64();
     let (mut next, mut got, mut mine) = (first, 0u64, 0u64);
     while next < end {

@@ -224,16 +224,9 @@ pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
         load_average: load_average(),
     };
     let progress = Progress::new(args.rounds, sizes.round_ms());
-    let engine = PrivateEngine::start()?;
-    let mut all = Vec::with_capacity(args.rounds as usize);
-    for r in 0..args.rounds {
-        progress.start_round(r);
-        all.push(serde_json::to_value(run_round(
-            &engine, &sizes, &progress,
-        )?)?);
-    }
-    progress.bar.finish_and_clear();
-    drop(engine);
+    let measured = run_rounds(args.rounds, &sizes, &progress);
+    progress.bar.finish_and_clear(); // also when a measure failed
+    let all = measured?;
 
     let folded = rounds::medians(&all);
     let verdict = verdict::judge(&folded);
@@ -265,6 +258,17 @@ fn json_report(
     out.insert("rounds".into(), Value::Array(all.to_vec()));
     out.insert("settings".into(), serde_json::to_value(settings)?);
     Ok(Value::Object(out))
+}
+
+/// Every round, in a private engine stopped at the end, each round as JSON.
+fn run_rounds(rounds: u32, sizes: &Sizes, progress: &Progress) -> anyhow::Result<Vec<Value>> {
+    let engine = PrivateEngine::start()?;
+    let mut all = Vec::with_capacity(rounds as usize);
+    for r in 0..rounds {
+        progress.start_round(r);
+        all.push(serde_json::to_value(run_round(&engine, sizes, progress)?)?);
+    }
+    Ok(all)
 }
 
 /// One round: every measure, each on the engine and then on its baseline.

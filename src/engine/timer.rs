@@ -2,10 +2,11 @@
 //! of every timestamp, see `core::clock`), armed with absolute nanosecond deadlines.
 //!
 //! tokio's own timer rounds every sleep up to its one-millisecond wheel, so a message stamped
-//! for the future left up to a millisecond late. A timerfd is a kernel hrtimer (no timer slack
-//! is added to it): it wakes within microseconds of its deadline, and as a file descriptor it
-//! sits in the same epoll set as the sockets, so waiting costs no thread and no busy loop. A
-//! cleared timer is not armed at all: with nothing held there is nothing to wake for.
+//! for the future left up to a millisecond late. A timerfd is a kernel hrtimer, without the
+//! timer slack that stretches sleeps and poll timeouts: it wakes within microseconds of its
+//! deadline, and as a file descriptor it sits in the same epoll set as the sockets, so waiting
+//! costs no thread and no busy loop. A cleared timer is not armed at all: with nothing held
+//! there is nothing to wake for.
 //!
 //! [`TimerFd`] is the system interface (the only unsafe code here); [`Timer`] wraps it in
 //! tokio's `AsyncFd` for the engine's event loop.
