@@ -1,11 +1,19 @@
 //! `midi bench`: how fast is the engine on this machine, and how close to the limit?
 //!
 //! Every figure is measured twice in the same run: through the engine (a temporary pair in a
-//! private engine) and through a bare relay ([`relay`]) that copies bytes between two clients
-//! over the same kind of socket. Both sides use the same client code, message mix and batch
-//! size, so the ratio isolates what the engine's own logic costs.
+//! private engine) and through a baseline with none of the engine's logic — a bare relay
+//! ([`relay`]) that copies bytes between two clients over the same kind of socket, and for held
+//! messages a sleeper ([`sleeper`]) that waits for each timestamp on the same kind of timer.
+//! Both sides use the same client code, message mix and batch size, so the ratio isolates what
+//! the engine's own logic costs. The measures run in rounds, engine and baseline alternating
+//! ([`rounds`]), and the medians are judged against the targets ([`verdict`]).
 
+pub mod cost;
 pub mod relay;
+pub mod rounds;
+pub mod scheduled;
+pub mod sleeper;
+pub mod verdict;
 
 use crate::client::wire::Wire;
 use crate::client::{Client, ClientOptions, EndpointConnection, Received};
@@ -25,7 +33,7 @@ pub const BATCH: usize = 256;
 /// queue, so a receiver that keeps up never loses anything.
 const WINDOW: u64 = 64 * 1024;
 /// A receiver that sees nothing for this long gives up and counts the rest as lost.
-const STALL: Duration = Duration::from_secs(5);
+pub(crate) const STALL: Duration = Duration::from_secs(5);
 
 /// The message mix: 4 × 32-bit, 4 × 64-bit, 1 × 96-bit, 3 × 128-bit in every 12.
 pub fn message_mix() -> Vec<TimedMessage> {
@@ -111,7 +119,7 @@ pub fn round_trips(
     a: &mut dyn Link,
     mut b: Box<dyn Link>,
     n: u32,
-    tick: &dyn Fn(),
+    tick: &dyn Fn(u64),
 ) -> anyhow::Result<Vec<u64>> {
     let echo = std::thread::spawn(move || -> anyhow::Result<()> {
         let mut buf = Vec::new();
@@ -140,7 +148,7 @@ pub fn round_trips(
         }
         samples.push(t.elapsed().as_nanos() as u64);
         if i % 1000 == 0 {
-            tick();
+            tick(u64::from(i));
         }
     }
     echo.join()
@@ -291,6 +299,20 @@ impl PrivateEngine {
         Ok((a, bs))
     }
 
+    /// Removes every pair, so the next round starts as this one did; returns how many
+    /// messages the engine counted as dropped or refused on them.
+    pub fn clear_pairs(&self) -> anyhow::Result<u64> {
+        let mut client = self.client()?;
+        let mut dropped = 0;
+        for pair in client.list_pairs()? {
+            for d in [pair.a_to_b, pair.b_to_a] {
+                dropped += d.dropped_overflow + d.refused;
+            }
+            client.remove_pair(pair.association_id)?;
+        }
+        Ok(dropped)
+    }
+
     pub fn paths(&self) -> &Paths {
         &self.options.paths
     }
@@ -309,35 +331,59 @@ impl Drop for PrivateEngine {
     }
 }
 
-/// A relay process serving one A and one B connection.
+/// Which baseline process serves a measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineKind {
+    /// [`relay`]: copies bytes between the two clients.
+    Relay,
+    /// [`sleeper`]: holds each message until its timestamp.
+    Sleeper,
+}
+
+impl BaselineKind {
+    /// The hidden `midi bench` flag that runs this baseline.
+    fn flag(self) -> &'static str {
+        match self {
+            BaselineKind::Relay => "--relay-socket",
+            BaselineKind::Sleeper => "--sleeper-socket",
+        }
+    }
+}
+
+/// A baseline process serving one A and one B connection, stopped when dropped.
 pub struct Relay {
     child: std::process::Child,
     socket: PathBuf,
 }
 
 impl Relay {
-    pub fn start(dir: &Path, tag: &str) -> anyhow::Result<(Relay, RelayLink, RelayLink)> {
-        let socket = dir.join(format!("relay-{tag}.sock"));
+    pub fn start(
+        dir: &Path,
+        tag: &str,
+        kind: BaselineKind,
+    ) -> anyhow::Result<(Relay, RelayLink, RelayLink)> {
+        let socket = dir.join(format!("baseline-{tag}.sock"));
         let child = std::process::Command::new(std::env::current_exe()?)
             .arg("bench")
-            .arg("--relay-socket")
+            .arg(kind.flag())
             .arg(&socket)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .spawn()?;
+        let relay = Relay { child, socket };
         let deadline = Instant::now() + Duration::from_secs(10);
         let a = loop {
-            match RelayLink::connect(&socket) {
+            match RelayLink::connect(&relay.socket) {
                 Ok(l) => break l,
                 Err(e) if Instant::now() > deadline => {
-                    return Err(e.context("the relay did not start"));
+                    return Err(e.context("the baseline process did not start"));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
         };
         // Accepted in order: the first connection is A, the second B.
-        let b = RelayLink::connect(&socket)?;
-        Ok((Relay { child, socket }, a, b))
+        let b = RelayLink::connect(&relay.socket)?;
+        Ok((relay, a, b))
     }
 }
 

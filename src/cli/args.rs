@@ -124,8 +124,12 @@ pub enum Command {
         after_help = WATCH_HELP
     )]
     WatchEndpoints(WatchArgs),
-    /// Measure the engine's latency and throughput against a bare relay baseline
-    #[command(after_help = "Examples:\n  midi bench --quick\n  midi bench --json > bench.json")]
+    /// Measure the engine's latency, timing, throughput and cost against bare baselines
+    #[command(
+        after_help = "Each figure is the median of several rounds, engine and baseline alternating, and the \
+verdict says whether each target holds. The exit status is 0 whatever the verdict unless --check is \
+given.\n\nExamples:\n  midi bench --quick\n  midi bench --rounds 9 --check\n  midi bench --json > bench.json"
+    )]
     Bench(BenchArgs),
     /// Print a shell completion script
     #[command(
@@ -166,12 +170,21 @@ pub struct BenchArgs {
     /// Messages to send for each throughput figure
     #[arg(long, default_value_t = 5_000_000, value_name = "N")]
     pub messages: u64,
+    /// Rounds to run, engine and baseline alternating; figures are medians across them
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100), value_name = "N")]
+    pub rounds: u32,
+    /// Exit 1 when a target is missed (by default the verdict is only reported)
+    #[arg(long)]
+    pub check: bool,
     /// Print the figures as one JSON object
     #[arg(long)]
     pub json: bool,
     /// Internal: run the baseline relay on this socket (the bench starts it itself)
     #[arg(long, hide = true, value_name = "PATH")]
     pub relay_socket: Option<PathBuf>,
+    /// Internal: run the baseline sleeper on this socket (the bench starts it itself)
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub sleeper_socket: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

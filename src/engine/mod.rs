@@ -17,6 +17,7 @@ mod scheduler;
 mod server;
 mod socket_peer;
 mod state;
+pub(crate) mod timer;
 
 pub use server::Limits;
 

@@ -9,6 +9,7 @@ use super::frames::FrameReader;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::socket_peer::{Role, SocketPeer};
 use super::state::{Attachment, Engine};
+use super::timer::Timer;
 use crate::core::clock::monotonic_ns;
 use crate::core::error::ErrorKind;
 use crate::core::paths::Paths;
@@ -400,26 +401,46 @@ impl Server {
         }
     }
 
-    /// Delivers held messages when they fall due. With nothing held it sleeps until woken.
+    /// Delivers held messages when they fall due, woken by a high-resolution timer (a timerfd
+    /// with nanosecond deadlines, not tokio's millisecond wheel). With nothing held the timer is
+    /// disarmed and the task sleeps until a message is held: no wake-ups at all.
     pub async fn schedule_loop(self: Rc<Self>) {
         let bell = self.engine.borrow().schedule_changed.clone();
+        let timer = match Timer::new() {
+            Ok(t) => Some(t),
+            Err(e) => {
+                tracing::warn!("no high-resolution timer ({e}); held messages use tokio's timer");
+                None
+            }
+        };
         loop {
             let next = self.engine.borrow().schedule.next_due();
-            match next {
-                None => bell.notified().await,
-                Some(due) => {
-                    let now = monotonic_ns();
-                    if due > now {
-                        let wait = Duration::from_nanos(due - now);
-                        tokio::select! {
-                            _ = tokio::time::sleep(wait) => {}
-                            _ = bell.notified() => continue,
-                        }
+            match (next, &timer) {
+                (None, _) => {
+                    if let Some(t) = &timer {
+                        let _ = t.clear();
                     }
-                    self.engine.borrow_mut().deliver_due(monotonic_ns());
-                    flush_dirty(&self.dirty);
+                    bell.notified().await;
+                    continue;
                 }
+                (Some(due), Some(t)) if due > monotonic_ns() => {
+                    let _ = t.set_deadline(due); // no system call when unchanged
+                    tokio::select! {
+                        _ = t.wait() => {}
+                        _ = bell.notified() => continue, // something earlier may be held now
+                    }
+                }
+                (Some(due), None) if due > monotonic_ns() => {
+                    let wait = Duration::from_nanos(due - monotonic_ns().min(due));
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = bell.notified() => continue,
+                    }
+                }
+                (Some(_), _) => {}
             }
+            self.engine.borrow_mut().deliver_due(monotonic_ns());
+            flush_dirty(&self.dirty);
         }
     }
 }
