@@ -510,6 +510,24 @@ fn a_bad_sysex7_packet_spoils_its_sysex_and_nothing_after_it() {
     );
 }
 
+#[test]
+fn a_bad_start_packet_ends_the_sysex_under_way_too() {
+    let out = down(&[
+        &[0x3016_0102, 0x0304_0506],
+        &[0x3017_0102, 0x0304_0506],
+        &[0x3031_0700, 0],
+        &[0x3001_0C00, 0],
+    ]);
+    assert_eq!(
+        out,
+        vec![
+            Err(NotTranslated::SysExAborted),
+            Err(bad(Malformed::SysExByteCount { count: 7 })),
+            Ok(vec![0xF0, 0x0C, 0xF7]),
+        ]
+    );
+}
+
 /// `len` data bytes as SysEx7 packets.
 fn sysex_packets(len: usize) -> Vec<Vec<u32>> {
     let bytes = message_to_ump(&sysex(len)).unwrap();

@@ -335,9 +335,7 @@ pub enum Malformed {
     SysExWithoutStart { form: SysExForm },
     #[error("data byte 0x{byte:02X} came without a status byte (and no running status applies)")]
     DataWithoutStatus { byte: u8 },
-    #[error(
-        "message 0x{status:02X} was cut off after {have} of its {needed} data bytes by another status byte"
-    )]
+    #[error("message 0x{status:02X} ended after {have} of its {needed} data bytes")]
     Truncated { status: u8, have: u8, needed: u8 },
     #[error("status 0x{status:02X} is undefined in MIDI 1.0")]
     UndefinedStatus { status: u8 },
@@ -560,12 +558,16 @@ impl UmpToMidi1 {
         let data = match sysex7_data(w) {
             Ok(data) => data,
             Err(why) => {
-                // A bad packet spoils the SysEx it belongs to.
+                // A bad packet spoils the SysEx it belongs to; a bad Start or Complete also
+                // ends the one under way, as a good one would.
+                if matches!(form, SysExForm::Start | SysExForm::Complete) && self.abort() {
+                    emit(Err(NotTranslated::SysExAborted));
+                }
+                self.release();
                 self.assembly = match form {
                     SysExForm::Start | SysExForm::Continue => Assembly::Discarding,
                     SysExForm::Complete | SysExForm::End => Assembly::Idle,
                 };
-                self.sysex.clear();
                 return Err(why);
             }
         };
@@ -756,8 +758,10 @@ fn program_change(w: &Words, channel: u8, out: &mut Shorts) -> Result<(), NotTra
 // MIDI 1.0 to UMP.
 
 /// A type 1 or type 2 word carrying a MIDI 1.0 message of at most three bytes, on group 1.
+/// `carrier` is `System` or `ChannelVoice`, the carriers with a one-word form.
 fn fixed_word(carrier: Carrier, bytes: &[u8]) -> u32 {
-    let mt = carrier.ump_type().unwrap_or(0);
+    debug_assert!(matches!(carrier, System | ChannelVoice), "{carrier:?}");
+    let mt = carrier.ump_type().unwrap_or(0x1);
     let mut word = (u32::from(mt) << 28) | (u32::from(LEGACY_GROUP) << 24);
     for (index, byte) in bytes.iter().take(3).enumerate() {
         word |= u32::from(*byte) << (16 - 8 * index);
@@ -816,14 +820,26 @@ impl SysExPacker {
     }
 }
 
-/// The state that collects the data bytes of a message of `status` with a fixed length.
-fn message_start(status: u8) -> Option<Parse> {
-    match midi1_kind(status)?.data {
-        Fixed(count) => Some(Parse::Message {
-            short: Short::new(status),
-            needed: 1 + usize::from(count),
-        }),
-        UntilEnd => None,
+/// A message whose data bytes are still to come.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    short: Short,
+    /// Bytes in all, status included.
+    needed: usize,
+    carrier: Carrier,
+}
+
+impl Pending {
+    /// `None` for a status without data bytes, which is complete at once.
+    fn new(kind: &Midi1Kind, status: u8) -> Option<Self> {
+        match kind.data {
+            Fixed(count) if count > 0 => Some(Pending {
+                short: Short::new(status),
+                needed: 1 + usize::from(count),
+                carrier: kind.carrier,
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -832,8 +848,8 @@ fn message_start(status: u8) -> Option<Parse> {
 enum Parse {
     /// Between messages.
     Idle,
-    /// A message with `needed` bytes in all (status included), some still to come.
-    Message { short: Short, needed: usize },
+    /// Inside a message with a status and data bytes.
+    Message(Pending),
     /// Inside a SysEx.
     SysEx(SysExPacker),
 }
@@ -846,8 +862,9 @@ enum Parse {
 /// receivers ([`UmpToMidi1`] included) drop the unfinished SysEx when the next one starts.
 #[derive(Debug, Clone)]
 pub struct Midi1ToUmp {
-    /// The channel voice status that data bytes without a status byte continue.
-    running: Option<u8>,
+    /// The channel voice message that data bytes without a status byte continue (running
+    /// status), before its first data byte.
+    running: Option<Pending>,
     parse: Parse,
 }
 
@@ -908,16 +925,21 @@ impl Midi1ToUmp {
             return;
         }
         self.drop_unfinished(emit);
-        // Only a channel voice status runs on; every other status cancels running status.
-        self.running = (kind.carrier == ChannelVoice).then_some(status);
-        match (kind.carrier, kind.data) {
-            (SysEx7, _) => self.parse = Parse::SysEx(SysExPacker::default()),
-            (System | ChannelVoice, Fixed(0)) => emit(Ok(&[fixed_word(kind.carrier, &[status])])),
-            (System | ChannelVoice, Fixed(_)) => {
-                self.parse = message_start(status).unwrap_or(Parse::Idle)
-            }
-            _ if status == SYSEX_END => emit(Err(Malformed::StrayEndOfExclusive.into())),
-            _ => emit(Err(Malformed::UndefinedStatus { status }.into())),
+        self.running = None;
+        match kind.carrier {
+            SysEx7 => self.parse = Parse::SysEx(SysExPacker::default()),
+            System | ChannelVoice => match Pending::new(kind, status) {
+                None => emit(Ok(&[fixed_word(kind.carrier, &[status])])),
+                Some(pending) => {
+                    // Only a channel voice status runs on; every other status cancels it.
+                    if kind.carrier == ChannelVoice {
+                        self.running = Some(pending);
+                    }
+                    self.parse = Parse::Message(pending);
+                }
+            },
+            Dropped if status == SYSEX_END => emit(Err(Malformed::StrayEndOfExclusive.into())),
+            Dropped => emit(Err(Malformed::UndefinedStatus { status }.into())),
         }
     }
 
@@ -927,17 +949,16 @@ impl Midi1ToUmp {
     {
         match &mut self.parse {
             Parse::SysEx(packer) => packer.push(byte, emit),
-            Parse::Message { short, needed } => {
-                *short = short.with(byte);
-                if short.len == *needed {
-                    let carrier = midi1_kind(short.bytes[0]).map_or(System, |kind| kind.carrier);
-                    emit(Ok(&[fixed_word(carrier, short.as_slice())]));
+            Parse::Message(pending) => {
+                pending.short = pending.short.with(byte);
+                if pending.short.len == pending.needed {
+                    emit(Ok(&[fixed_word(pending.carrier, pending.short.as_slice())]));
                     self.parse = Parse::Idle;
                 }
             }
-            Parse::Idle => match self.running.and_then(message_start) {
-                Some(parse) => {
-                    self.parse = parse;
+            Parse::Idle => match self.running {
+                Some(pending) => {
+                    self.parse = Parse::Message(pending);
                     self.data_byte(byte, emit);
                 }
                 None => emit(Err(Malformed::DataWithoutStatus { byte }.into())),
@@ -952,10 +973,10 @@ impl Midi1ToUmp {
     {
         match std::mem::replace(&mut self.parse, Parse::Idle) {
             Parse::Idle => {}
-            Parse::Message { short, needed } => emit(Err(Malformed::Truncated {
-                status: short.bytes[0],
-                have: (short.len - 1) as u8,
-                needed: (needed - 1) as u8,
+            Parse::Message(pending) => emit(Err(Malformed::Truncated {
+                status: pending.short.bytes[0],
+                have: (pending.short.len - 1) as u8,
+                needed: (pending.needed - 1) as u8,
             }
             .into())),
             Parse::SysEx(_) => emit(Err(NotTranslated::SysExAborted)),
