@@ -119,11 +119,11 @@ pub fn controller_name(controller: u8) -> Option<&'static str> {
 // Plumbing shared by every family.
 
 /// The packet as exactly four words, so field access never goes out of bounds: words the
-/// caller did not give read as 0.
-struct Words([u32; 4]);
+/// caller did not give read as 0. Shared with the MIDI 1.0 translation in [`super::midi1`].
+pub(super) struct Words([u32; 4]);
 
 impl Words {
-    fn new(words: &[u32]) -> Self {
+    pub(super) fn new(words: &[u32]) -> Self {
         let mut padded = [0; 4];
         for (slot, word) in padded.iter_mut().zip(words) {
             *slot = *word;
@@ -131,13 +131,13 @@ impl Words {
         Self(padded)
     }
 
-    fn word(&self, index: usize) -> u32 {
+    pub(super) fn word(&self, index: usize) -> u32 {
         self.0[index]
     }
 
     /// Byte `index` (0 to 15) of the packet, counting from the most significant byte of word 0,
     /// which is how the specification draws its tables.
-    fn byte(&self, index: usize) -> u8 {
+    pub(super) fn byte(&self, index: usize) -> u8 {
         (self.0[index / 4] >> (24 - 8 * (index % 4))) as u8
     }
 
@@ -147,7 +147,7 @@ impl Words {
     }
 
     /// The raw 4-bit group field (0-based) of the message types that have one.
-    fn group(&self) -> u8 {
+    pub(super) fn group(&self) -> u8 {
         self.byte(0) & 0x0F
     }
 

@@ -1,9 +1,12 @@
-//! Universal MIDI Packets: framing (how many words a message has) and decoding to human text.
+//! Universal MIDI Packets: framing (how many words a message has), decoding to human text, and
+//! translation to and from MIDI 1.0.
 //!
 //! The engine forwards words untouched; all it needs is [`message_words`]. The decoder in
-//! [`decode`] serves the monitor and the dashboard only.
+//! [`decode`] serves the monitor and the dashboard only; [`midi1`] serves the bridges to
+//! MIDI 1.0 ports.
 
 pub mod decode;
+pub mod midi1;
 
 use thiserror::Error;
 
