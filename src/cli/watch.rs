@@ -1,11 +1,11 @@
 //! `midi watch-endpoints`: every change to the pairs, live — as text lines or JSON lines.
 
 use super::args::WatchArgs;
-use crate::face::{Context, interrupt};
 use crate::client::ClientError;
 use crate::core::ErrorKind;
 use crate::core::model::{EndpointInfo, PairInfo};
 use crate::core::protocol::Event;
+use crate::face::{Context, interrupt};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
