@@ -5,6 +5,7 @@
 //!   wire protocol. Everything else depends on it.
 //! - [`engine`]: the background process that owns the pairs and routes the messages.
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
+//! - [`netmidi`]: Network MIDI 2.0 (UMP over UDP): datagrams, sessions, a socket driver.
 //! - [`cli`], [`dashboard`], [`wizard`]: the faces a person uses.
 
 pub mod bench;
@@ -13,4 +14,5 @@ pub mod client;
 pub mod core;
 pub mod dashboard;
 pub mod engine;
+pub mod netmidi;
 pub mod wizard;
