@@ -1,1 +1,379 @@
-//! placeholder
+//! A small tokio driver: one task owns a UDP socket (IPv4 or IPv6) and one state machine
+//! (a [`Host`] or a [`Client`]), feeds it datagrams, requests and timer ticks, sends what it
+//! says to send, and talks to its owner through channels. It sleeps exactly until the state
+//! machine's next deadline.
+//!
+//! The owner must keep reading [`Driver::next_event`]: events are queued without bound so
+//! the socket task never waits on its owner.
+
+use super::packet::Identity;
+use super::session::{
+    Client, ClientConfig, Counters, DownReason, Host, HostConfig, Output, SendError, SessionId,
+};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Instant;
+use thiserror::Error;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// What the driver tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Up {
+        session: SessionId,
+        peer: SocketAddr,
+        remote: Identity,
+    },
+    Down {
+        session: SessionId,
+        peer: SocketAddr,
+        reason: DownReason,
+    },
+    Ump {
+        session: SessionId,
+        words: Vec<u32>,
+    },
+}
+
+/// Why a request to the driver failed.
+#[derive(Debug, Error)]
+pub enum DriverError {
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error("the network MIDI driver has stopped")]
+    Stopped,
+}
+
+enum Request {
+    Send {
+        session: SessionId,
+        words: Vec<u32>,
+        done: oneshot::Sender<Result<(), SendError>>,
+    },
+    Reset {
+        session: SessionId,
+        done: oneshot::Sender<Result<(), SendError>>,
+    },
+    Close {
+        session: SessionId,
+    },
+    Counters {
+        session: SessionId,
+        done: oneshot::Sender<Option<Counters>>,
+    },
+    Shutdown,
+}
+
+/// A running host or client.
+pub struct Driver {
+    local_addr: SocketAddr,
+    requests: mpsc::UnboundedSender<Request>,
+    events: mpsc::UnboundedReceiver<Event>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+/// Binds `bind` (e.g. `0.0.0.0:5673` or `[::]:5673`; port 0 picks one) and runs a host.
+pub async fn spawn_host(bind: SocketAddr, config: HostConfig) -> io::Result<Driver> {
+    let socket = UdpSocket::bind(bind).await?;
+    start(
+        socket,
+        Machine::Host(Box::new(Host::new(config))),
+        Vec::new(),
+    )
+}
+
+/// Binds an ephemeral port of `host`'s address family and invites `host`.
+pub async fn spawn_client(host: SocketAddr, config: ClientConfig) -> io::Result<Driver> {
+    let any = match host {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    };
+    let socket = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+    let (client, first) = Client::connect(config, host, Instant::now());
+    start(socket, Machine::Client(Box::new(client)), first)
+}
+
+/// Spawns the task; `first` are outputs the state machine produced before it had a socket.
+fn start(socket: UdpSocket, machine: Machine, first: Vec<Output>) -> io::Result<Driver> {
+    let local_addr = socket.local_addr()?;
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    let (event_tx, events) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(socket, machine, first, request_rx, event_tx));
+    Ok(Driver {
+        local_addr,
+        requests,
+        events,
+        task,
+    })
+}
+
+impl Driver {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The next event; `None` once the driver has stopped.
+    pub async fn next_event(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
+    /// Sends whole UMP messages on a session.
+    pub async fn send(&self, session: SessionId, words: Vec<u32>) -> Result<(), DriverError> {
+        let (done, answer) = oneshot::channel();
+        self.request(Request::Send {
+            session,
+            words,
+            done,
+        })?;
+        Ok(answer.await.map_err(|_| DriverError::Stopped)??)
+    }
+
+    /// Starts a session reset.
+    pub async fn reset(&self, session: SessionId) -> Result<(), DriverError> {
+        let (done, answer) = oneshot::channel();
+        self.request(Request::Reset { session, done })?;
+        Ok(answer.await.map_err(|_| DriverError::Stopped)??)
+    }
+
+    /// Says bye on one session.
+    pub fn close(&self, session: SessionId) -> Result<(), DriverError> {
+        self.request(Request::Close { session })
+    }
+
+    /// A session's counters (`None` if it does not exist).
+    pub async fn counters(&self, session: SessionId) -> Result<Option<Counters>, DriverError> {
+        let (done, answer) = oneshot::channel();
+        self.request(Request::Counters { session, done })?;
+        answer.await.map_err(|_| DriverError::Stopped)
+    }
+
+    /// Says bye on every session and waits for the task to end.
+    pub async fn shutdown(self) -> io::Result<()> {
+        let _ = self.requests.send(Request::Shutdown);
+        self.task.await.unwrap_or_else(|e| Err(io::Error::other(e)))
+    }
+
+    fn request(&self, request: Request) -> Result<(), DriverError> {
+        self.requests
+            .send(request)
+            .map_err(|_| DriverError::Stopped)
+    }
+}
+
+/// The two roles behind one interface, so the loop is written once.
+enum Machine {
+    Host(Box<Host>),
+    Client(Box<Client>),
+}
+
+impl Machine {
+    fn datagram(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) -> Vec<Output> {
+        match self {
+            Machine::Host(h) => h.handle_datagram(now, from, bytes),
+            Machine::Client(c) => c.handle_datagram(now, from, bytes),
+        }
+    }
+
+    fn timers(&mut self, now: Instant) -> Vec<Output> {
+        match self {
+            Machine::Host(h) => h.poll_timers(now),
+            Machine::Client(c) => c.poll_timers(now),
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Machine::Host(h) => h.next_deadline(),
+            Machine::Client(c) => c.next_deadline(),
+        }
+    }
+
+    fn request(&mut self, now: Instant, request: Request) -> Option<Vec<Output>> {
+        let check = |own: SessionId, asked: SessionId| {
+            if own == asked {
+                Ok(())
+            } else {
+                Err(SendError::UnknownSession(asked))
+            }
+        };
+        let out = match (self, request) {
+            (_, Request::Shutdown) => return None,
+            (
+                Machine::Host(h),
+                Request::Send {
+                    session,
+                    words,
+                    done,
+                },
+            ) => answer(h.send_ump(now, session, &words), done),
+            (
+                Machine::Client(c),
+                Request::Send {
+                    session,
+                    words,
+                    done,
+                },
+            ) => {
+                let id = c.session();
+                answer(
+                    check(id, session).and_then(|()| c.send_ump(now, &words)),
+                    done,
+                )
+            }
+            (Machine::Host(h), Request::Reset { session, done }) => {
+                answer(h.reset_session(now, session), done)
+            }
+            (Machine::Client(c), Request::Reset { session, done }) => {
+                let id = c.session();
+                answer(check(id, session).and_then(|()| c.reset_session(now)), done)
+            }
+            (Machine::Host(h), Request::Close { session }) => h.close(session).unwrap_or_default(),
+            (Machine::Client(c), Request::Close { session }) if session == c.session() => c.close(),
+            (Machine::Client(_), Request::Close { .. }) => Vec::new(),
+            (Machine::Host(h), Request::Counters { session, done }) => {
+                let _ = done.send(h.counters(Some(session)).cloned());
+                Vec::new()
+            }
+            (Machine::Client(c), Request::Counters { session, done }) => {
+                let counters = (session == c.session()).then(|| c.counters().clone());
+                let _ = done.send(counters);
+                Vec::new()
+            }
+        };
+        Some(out)
+    }
+
+    fn close_all(&mut self) -> Vec<Output> {
+        match self {
+            Machine::Host(h) => h.close_all(),
+            Machine::Client(c) => c.close(),
+        }
+    }
+
+    /// A client whose session ended has nothing more to do.
+    fn finished(&self) -> bool {
+        matches!(self, Machine::Client(c) if c.is_down())
+    }
+}
+
+fn answer(
+    result: Result<Vec<Output>, SendError>,
+    done: oneshot::Sender<Result<(), SendError>>,
+) -> Vec<Output> {
+    match result {
+        Ok(out) => {
+            let _ = done.send(Ok(()));
+            out
+        }
+        Err(e) => {
+            let _ = done.send(Err(e));
+            Vec::new()
+        }
+    }
+}
+
+async fn run(
+    socket: UdpSocket,
+    mut machine: Machine,
+    first: Vec<Output>,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    events: mpsc::UnboundedSender<Event>,
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 65_536];
+    let v6 = socket.local_addr()?.is_ipv6();
+    dispatch(&socket, v6, first, &events).await;
+    loop {
+        let deadline = machine.deadline().map(tokio::time::Instant::from_std);
+        let out = tokio::select! {
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((n, from)) => machine.datagram(Instant::now(), unmap(from), &buf[..n]),
+                // An ICMP error for an earlier datagram; the session timers deal with it.
+                Err(e) if matches!(e.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset) => Vec::new(),
+                Err(e) => return Err(e),
+            },
+            request = requests.recv() => {
+                let now = Instant::now();
+                match request.and_then(|r| machine.request(now, r)) {
+                    Some(out) => out,
+                    None => {
+                        let out = machine.close_all();
+                        dispatch(&socket, v6, out, &events).await;
+                        return Ok(());
+                    }
+                }
+            },
+            () = sleep_until(deadline) => machine.timers(Instant::now()),
+        };
+        dispatch(&socket, v6, out, &events).await;
+        if machine.finished() {
+            return Ok(());
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn dispatch(
+    socket: &UdpSocket,
+    v6: bool,
+    out: Vec<Output>,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    for o in out {
+        let event = match o {
+            Output::Transmit { to, bytes } => {
+                let to = if v6 { map(to) } else { to };
+                // A datagram that cannot be sent is a lost datagram; the protocol recovers.
+                let _ = socket.send_to(&bytes, to).await;
+                continue;
+            }
+            Output::Deliver { session, words } => Event::Ump { session, words },
+            Output::SessionUp {
+                session,
+                peer,
+                remote,
+            } => Event::Up {
+                session,
+                peer,
+                remote,
+            },
+            Output::SessionDown {
+                session,
+                peer,
+                reason,
+            } => Event::Down {
+                session,
+                peer,
+                reason,
+            },
+            Output::Counted { .. } => continue,
+        };
+        // The owner went away: nobody is left to tell.
+        let _ = events.send(event);
+    }
+}
+
+/// An IPv4 peer seen through an IPv6 socket is the same peer as on an IPv4 socket.
+fn unmap(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), v6.port()),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
+    }
+}
+
+fn map(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
+        SocketAddr::V6(_) => addr,
+    }
+}
