@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 const CODES: [u8; 18] = [
-    0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x8F,
-    0xF0, 0xF1, 0xFF,
+    0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x20, 0x21, 0x7F, 0x80, 0x81, 0x82, 0x83, 0x8F, 0xF0,
+    0xF1, 0xFF,
 ];
 
 fn whole_messages() -> impl Strategy<Value = Vec<u32>> {
@@ -38,7 +38,10 @@ fn whole_messages() -> impl Strategy<Value = Vec<u32>> {
 /// command-specific bits, and a payload of random words or of whole UMP messages.
 fn command_bytes() -> impl Strategy<Value = Vec<u8>> {
     let code = prop_oneof![4 => proptest::sample::select(CODES.to_vec()), 1 => any::<u8>()];
-    let payload = prop_oneof![proptest::collection::vec(any::<u32>(), 0..12), whole_messages()];
+    let payload = prop_oneof![
+        proptest::collection::vec(any::<u32>(), 0..12),
+        whole_messages()
+    ];
     (code, any::<u16>(), payload).prop_map(|(code, cs, payload)| {
         let mut b = vec![code, payload.len() as u8];
         b.extend_from_slice(&cs.to_be_bytes());
@@ -85,15 +88,19 @@ fn well_formed_command() -> impl Strategy<Value = Command> {
         }),
         any::<[u8; 4]>().prop_map(|id| Command::Ping { id }),
         any::<[u8; 4]>().prop_map(|id| Command::PingReply { id }),
-        (any::<u16>(), any::<u16>()).prop_map(|(seq, count)| Command::RetransmitRequest { seq, count }),
-        (any::<u16>(), any::<u8>()).prop_map(|(seq, reason)| Command::RetransmitError { seq, reason }),
+        (any::<u16>(), any::<u16>())
+            .prop_map(|(seq, count)| Command::RetransmitRequest { seq, count }),
+        (any::<u16>(), any::<u8>())
+            .prop_map(|(seq, reason)| Command::RetransmitError { seq, reason }),
         Just(Command::SessionReset),
         Just(Command::SessionResetReply),
-        (any::<u8>(), any::<u32>(), text()).prop_map(|(reason, offending_header, text)| Command::Nak {
-            code: packet::code::NAK,
-            reason,
-            offending_header,
-            text
+        (any::<u8>(), any::<u32>(), text()).prop_map(|(reason, offending_header, text)| {
+            Command::Nak {
+                code: packet::code::NAK,
+                reason,
+                offending_header,
+                text,
+            }
         }),
         (any::<u8>(), text()).prop_map(|(reason, text)| Command::Bye { reason, text }),
         Just(Command::ByeReply),
@@ -120,7 +127,10 @@ impl Pair {
         let now = Instant::now();
         let id = Identity::new("Prop", "p").unwrap();
         let (auth, credentials) = match secret {
-            Some(s) => (HostAuth::SharedSecret(s.into()), Credentials::SharedSecret(s.into())),
+            Some(s) => (
+                HostAuth::SharedSecret(s.into()),
+                Credentials::SharedSecret(s.into()),
+            ),
             None => (HostAuth::Open, Credentials::None),
         };
         let host = Host::new(HostConfig::new(id.clone(), auth));

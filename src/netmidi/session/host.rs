@@ -494,11 +494,6 @@ impl Host {
             .flatten()
             .collect()
     }
-
-    #[cfg(test)]
-    pub(super) fn link_for_test(&mut self, id: SessionId) -> &mut Link {
-        self.link_mut(id).expect("session exists")
-    }
 }
 
 fn bye(reason: u8) -> Command {

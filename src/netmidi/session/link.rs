@@ -43,6 +43,9 @@ impl Reply {
     }
 }
 
+/// The most UMP-data commands one retransmit request is answered with.
+pub(super) const MAX_REPLAY: usize = 256;
+
 /// The most NAKs one incoming datagram can cause.
 const MAX_NAKS_PER_DATAGRAM: usize = 4;
 
@@ -470,6 +473,8 @@ impl Link {
             (from + i32::from(count)).min(self.tx.history.len() as i32)
         };
         let start = from.max(0);
+        // An 8-byte request must not buy 40 KB of answer: the receiver asks again for more.
+        let end = end.min(start + MAX_REPLAY as i32);
         if start < end {
             let replay: Vec<Command> = self
                 .tx

@@ -2,7 +2,7 @@
 //! (so they overtake each other), 6,000 messages each way. Everything must arrive, once,
 //! in order. The link keeps its own books on how each message first reached the receiver
 //! — in its first datagram, as an FEC copy in a later one, or in a retransmission — and
-//! the test prints them (`cargo test --lib netmidi -- --nocapture lossy`).
+//! the test prints them (`cargo test --lib lossy_link -- --nocapture`).
 
 use super::tests::{CLIENT, HOST, addr, commands_of, identity};
 use super::*;
@@ -52,8 +52,8 @@ struct Books {
 
 struct Link {
     rng: Rng,
-    /// (arrival, order, to, bytes, carrier, datagram id)
-    queue: BinaryHeap<Reverse<(Instant, u64, Side, Vec<u8>, bool, u64)>>,
+    /// (arrival, datagram id, to, bytes, whether it answered a datagram)
+    queue: BinaryHeap<Reverse<(Instant, u64, Side, Vec<u8>, bool)>>,
     order: u64,
     /// Uniform: each datagram is lost with probability 1/10. Bursty: a loss starts with
     /// probability 1/50 and takes 3 to 7 datagrams (about 10 % in all, in runs FEC cannot
@@ -99,7 +99,7 @@ impl Link {
                     };
                     let answer = carrier == Carrier::Answer;
                     self.queue
-                        .push(Reverse((now + delay, id, to, bytes, answer, id)));
+                        .push(Reverse((now + delay, id, to, bytes, answer)));
                 }
                 Output::Deliver { words, .. } => sink.got(from, words),
                 Output::SessionDown { reason, .. } => panic!("{from:?} went down: {reason:?}"),
@@ -123,7 +123,7 @@ impl Link {
     }
 
     /// Books the first arrival of each numbered message in a datagram reaching `to`.
-    fn book(&mut self, to: Side, bytes: &[u8], answer: bool, id: u64) {
+    fn book(&mut self, to: Side, bytes: &[u8], answer: bool) {
         let from = if to == Side::Host {
             Side::Client
         } else {
@@ -212,8 +212,8 @@ fn run_lossy_link(
         while let Some(Reverse((at, ..))) = link.queue.peek()
             && *at <= now
         {
-            let Reverse((_, _, to, bytes, answer, id)) = link.queue.pop().expect("peeked");
-            link.book(to, &bytes, answer, id);
+            let Reverse((_, _, to, bytes, answer)) = link.queue.pop().expect("peeked");
+            link.book(to, &bytes, answer);
             let out = match to {
                 Side::Host => host.handle_datagram(now, addr(CLIENT), &bytes),
                 Side::Client => client.handle_datagram(now, addr(HOST), &bytes),

@@ -869,3 +869,27 @@ fn a_big_batch_is_split_into_datagrams_that_fit() {
     p.run();
     assert_eq!(p.host_got(), sysex);
 }
+
+#[test]
+fn a_big_gap_is_answered_in_capped_replays_until_it_is_closed() {
+    let mut p = Pair::up();
+    p.client_sends(&note_on(0));
+    p.run();
+    let batch: Vec<u32> = (0..600).flat_map(|i| note_on((i % 100) as u8)).collect();
+    p.client_sends(&batch);
+    p.flight.clear(); // every datagram of the batch is lost
+    p.client_sends(&note_on(1));
+    p.run();
+    let ask = packet::encode(&[Command::RetransmitRequest { seq: 1, count: 0 }]);
+    let replayed = sent_commands(&p.client.handle_datagram(p.now, addr(HOST), &ask))
+        .iter()
+        .filter(|c| matches!(c, Command::UmpData { .. }))
+        .count();
+    assert_eq!(replayed, link::MAX_REPLAY);
+    p.advance(Duration::from_secs(2));
+    let mut want = note_on(0).to_vec();
+    want.extend(&batch);
+    want.extend(note_on(1));
+    assert!(p.host_got() == want, "the whole gap was closed, in order");
+    assert!(p.host.sessions().len() == 1);
+}
