@@ -136,14 +136,14 @@ impl Pair {
         let host = Host::new(HostConfig::new(id.clone(), auth));
         let (client, out) = Client::connect(ClientConfig::new(id, credentials), addr(HOST), now);
         let mut pair = Pair { now, host, client };
-        pair.to_host(out);
+        pair.exchange(out);
         assert!(pair.client.is_up());
         pair
     }
 
     /// Delivers the client's transmits to the host and back until both are quiet; returns
     /// what the host delivered.
-    fn to_host(&mut self, out: Vec<Output>) -> Vec<u32> {
+    fn exchange(&mut self, out: Vec<Output>) -> Vec<u32> {
         let mut got = Vec::new();
         let mut to_host = transmits(&out);
         while !to_host.is_empty() {
@@ -166,7 +166,7 @@ impl Pair {
     fn note_arrives(&mut self, note: u8) -> bool {
         let words = [0x4090_0000 | (u32::from(note) << 8), 0xC000_0000];
         let out = self.client.send_ump(self.now, &words).unwrap();
-        self.to_host(out) == words
+        self.exchange(out) == words
     }
 }
 
@@ -256,7 +256,7 @@ proptest! {
         }
         if !ended {
             let out = p.client.reset_session(p.now).unwrap();
-            p.to_host(out);
+            p.exchange(out);
             prop_assert!(p.note_arrives(2), "after a reset the session carries data again");
         }
     }

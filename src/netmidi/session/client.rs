@@ -102,7 +102,7 @@ impl Client {
         } else {
             match parse(bytes) {
                 Err(_) => self.counters_mut().add(Counter::DatagramsDropped, 1),
-                Ok(commands) => self.from_host(now, commands, &mut out),
+                Ok(commands) => self.on_host_datagram(now, commands, &mut out),
             }
         }
         let session = Some(self.id);
@@ -117,7 +117,7 @@ impl Client {
         }
     }
 
-    fn from_host(
+    fn on_host_datagram(
         &mut self,
         now: Instant,
         commands: Vec<Result<Command, CommandError>>,

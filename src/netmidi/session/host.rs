@@ -142,15 +142,15 @@ impl Host {
         };
         let before = self.counters.clone();
         if self.sessions.contains_key(&from) {
-            self.from_session(now, from, commands, &mut out);
+            self.on_session_datagram(now, from, commands, &mut out);
         } else {
-            self.from_stranger(now, from, commands, &mut out);
+            self.on_stranger_datagram(now, from, commands, &mut out);
         }
         self.counters.emit_growth(&before, None, &mut out);
         out
     }
 
-    fn from_session(
+    fn on_session_datagram(
         &mut self,
         now: Instant,
         from: SocketAddr,
@@ -188,7 +188,7 @@ impl Host {
         }
     }
 
-    fn from_stranger(
+    fn on_stranger_datagram(
         &mut self,
         now: Instant,
         from: SocketAddr,

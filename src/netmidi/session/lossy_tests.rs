@@ -50,10 +50,12 @@ struct Books {
     retransmit: u64,
 }
 
+/// (arrival, datagram id, to, bytes, whether it answered a datagram)
+type InFlight = (Instant, u64, Side, Vec<u8>, bool);
+
 struct Link {
     rng: Rng,
-    /// (arrival, datagram id, to, bytes, whether it answered a datagram)
-    queue: BinaryHeap<Reverse<(Instant, u64, Side, Vec<u8>, bool)>>,
+    queue: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     /// Uniform: each datagram is lost with probability 1/10. Bursty: a loss starts with
     /// probability 1/50 and takes 3 to 7 datagrams (about 10 % in all, in runs FEC cannot
