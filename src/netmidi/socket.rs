@@ -74,9 +74,33 @@ pub struct Driver {
     task: JoinHandle<io::Result<()>>,
 }
 
+/// What we ask of the kernel for each socket's receive buffer (it caps it at
+/// `net.core.rmem_max`): a burst such as 64 KB of SysEx is about 50 full datagrams, and the
+/// default buffer holds only some of them while our task is busy sending.
+const RECEIVE_BUFFER_BYTES: usize = 1 << 20;
+
+/// Yield to other tasks after this many datagrams sent in a row, so a receiver in the same
+/// process (or runtime) drains its socket during a burst.
+const DATAGRAMS_BETWEEN_YIELDS: usize = 4;
+
+/// A non-blocking UDP socket on `addr` with a large receive buffer. An IPv6 wildcard
+/// address also takes IPv4 peers (as mapped addresses), as the system allows.
+fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() && addr.ip().is_unspecified() {
+        let _ = socket.set_only_v6(false);
+    }
+    // Not fatal: the default buffer works, it only drops more under a burst.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER_BYTES);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
 /// Binds `bind` (e.g. `0.0.0.0:5673` or `[::]:5673`; port 0 picks one) and runs a host.
 pub async fn spawn_host(bind: SocketAddr, config: HostConfig) -> io::Result<Driver> {
-    let socket = UdpSocket::bind(bind).await?;
+    let socket = bind_udp(bind)?;
     start(
         socket,
         Machine::Host(Box::new(Host::new(config))),
@@ -90,7 +114,7 @@ pub async fn spawn_client(host: SocketAddr, config: ClientConfig) -> io::Result<
         SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     };
-    let socket = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+    let socket = bind_udp(SocketAddr::new(any, 0))?;
     let (client, first) = Client::connect(config, host, Instant::now());
     start(socket, Machine::Client(Box::new(client)), first)
 }
@@ -326,12 +350,17 @@ async fn dispatch(
     out: Vec<Output>,
     events: &mpsc::UnboundedSender<Event>,
 ) {
+    let mut sent = 0;
     for o in out {
         let event = match o {
             Output::Transmit { to, bytes } => {
                 let to = if v6 { map(to) } else { to };
                 // A datagram that cannot be sent is a lost datagram; the protocol recovers.
                 let _ = socket.send_to(&bytes, to).await;
+                sent += 1;
+                if sent % DATAGRAMS_BETWEEN_YIELDS == 0 {
+                    tokio::task::yield_now().await;
+                }
                 continue;
             }
             Output::Deliver { session, words } => Event::Ump { session, words },
