@@ -406,3 +406,19 @@ fn map(addr: SocketAddr) -> SocketAddr {
         SocketAddr::V6(_) => addr,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_ipv4_peers_are_the_same_peers() {
+        let v4: SocketAddr = "192.0.2.1:5673".parse().unwrap();
+        let mapped: SocketAddr = "[::ffff:192.0.2.1]:5673".parse().unwrap();
+        assert_eq!(unmap(mapped), v4);
+        assert_eq!(map(v4), mapped);
+        let v6: SocketAddr = "[2001:db8::1]:9".parse().unwrap();
+        assert_eq!(unmap(v6), v6);
+        assert_eq!(map(v6), v6);
+    }
+}

@@ -893,3 +893,43 @@ fn a_big_gap_is_answered_in_capped_replays_until_it_is_closed() {
     assert!(p.host_got() == want, "the whole gap was closed, in order");
     assert!(p.host.sessions().len() == 1);
 }
+
+#[test]
+fn several_sessions_at_once_keep_their_data_apart() {
+    let now = Instant::now();
+    let mut host = Host::new(HostConfig::new(identity("H"), HostAuth::Open));
+    let peers = [
+        addr("192.0.2.10:1000"),
+        addr("192.0.2.11:1000"),
+        addr("[2001:db8::1]:1000"),
+    ];
+    let mut clients: Vec<Client> = Vec::new();
+    for peer in peers {
+        let config = ClientConfig::new(identity("C"), Credentials::None);
+        let (mut client, out) = Client::connect(config, addr(HOST), now);
+        for (_, bytes) in transmits(&out) {
+            for (to, reply) in transmits(&host.handle_datagram(now, peer, &bytes)) {
+                assert_eq!(to, peer);
+                client.handle_datagram(now, addr(HOST), &reply);
+            }
+        }
+        assert!(client.is_up());
+        clients.push(client);
+    }
+    let sessions = host.sessions();
+    assert_eq!(sessions.len(), 3);
+    for (i, (client, peer)) in clients.iter_mut().zip(peers).enumerate() {
+        let words = note_on(i as u8);
+        let out = client.send_ump(now, &words).unwrap();
+        let (_, bytes) = &transmits(&out)[0];
+        let got = host.handle_datagram(now, peer, bytes);
+        let session = sessions.iter().find(|s| s.peer == peer).unwrap().id;
+        assert_eq!(
+            got.iter().find_map(|o| match o {
+                Output::Deliver { session: s, words } => Some((*s, words.clone())),
+                _ => None,
+            }),
+            Some((session, words.to_vec()))
+        );
+    }
+}
