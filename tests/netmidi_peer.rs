@@ -223,3 +223,36 @@ async fn our_client_joins_the_python_host_with_a_secret() {
     peer.until("done").await;
     peer.exits_cleanly();
 }
+
+#[tokio::test]
+async fn the_python_client_with_a_wrong_secret_is_challenged_again_and_gets_nothing() {
+    if !python_available() {
+        return;
+    }
+    let config = HostConfig::new(identity("Rust Host"), HostAuth::SharedSecret(SECRET.into()));
+    let host = spawn_host("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap();
+    let port = host.local_addr().port().to_string();
+    let mut peer = start_peer(&[
+        "client".into(),
+        "127.0.0.1".into(),
+        port,
+        "--secret".into(),
+        "not the secret".into(),
+        "--send".into(),
+        hex(&NOTE_ON),
+        "--expect".into(),
+        "2".into(),
+        "--wrong-secret".into(),
+    ]);
+    peer.until("rejected").await;
+    peer.exits_cleanly();
+    let id = midi_loopback::netmidi::session::SessionId(1);
+    assert_eq!(
+        host.counters(id).await.unwrap(),
+        None,
+        "no session was made"
+    );
+    host.shutdown().await.unwrap();
+}

@@ -8,7 +8,8 @@ wire format: signature "MIDI", command packets of a header word (code, payload w
 
   peer.py client HOST PORT --secret S --send W,W --expect N
       invites the host, answers its shared-secret challenge, sends the UMP words, waits
-      for N words from the host, says bye.
+      for N words from the host, says bye. With --wrong-secret it expects the host to
+      challenge again with state 1 (wrong digest), and cancels.
   peer.py host --secret S --send W,W --expect N
       listens on 127.0.0.1 (port printed), challenges the client, checks its digest,
       accepts, waits for N words, sends its own, waits for the client's bye.
@@ -180,8 +181,14 @@ def run_client(args):
             continue
         for code, specific, payload in got[1]:
             if code == AUTH_REQUIRED:
-                if len(payload) < 16 or specific & 0xFF != 0:
-                    fail(f"bad challenge state {specific & 0xFF} / {len(payload)} bytes")
+                state = specific & 0xFF
+                if args.wrong_secret and state == 1:
+                    # The host says our digest was wrong, as it should: give up politely.
+                    peer.send(command(BYE, 0x80 << 8))
+                    say(event="rejected")
+                    return
+                if len(payload) < 16 or state != 0:
+                    fail(f"bad challenge state {state} / {len(payload)} bytes")
                 nonce = payload[:16]
                 digest = hashlib.sha256(nonce + peer.secret).digest()
                 peer.send(command(INVITATION_WITH_AUTH, 0, digest))
@@ -265,6 +272,8 @@ def main():
     ap.add_argument("--secret", required=True)
     ap.add_argument("--send", required=True)
     ap.add_argument("--expect", type=int, required=True)
+    ap.add_argument("--wrong-secret", action="store_true",
+                    help="client: expect the host to reject our digest")
     args = ap.parse_args()
     if args.mode == "client":
         run_client(args)

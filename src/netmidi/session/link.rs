@@ -272,7 +272,7 @@ impl Link {
 
     /// Handles one command of an established session (the role-specific ones are handled
     /// by the host or client before they get here).
-    pub fn handle(&mut self, command: &Command, reply: &mut Reply) -> Verdict {
+    fn handle(&mut self, command: &Command, reply: &mut Reply) -> Verdict {
         match command {
             Command::UmpData { seq, words } => self.receive(*seq, words, &mut reply.delivered),
             Command::Ping { id } => reply.control.push(Command::PingReply { id: *id }),
