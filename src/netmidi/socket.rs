@@ -214,55 +214,63 @@ impl Machine {
         }
     }
 
+    /// The client, if `session` is its session.
+    fn client_for(&mut self, session: SessionId) -> Result<&mut Client, SendError> {
+        match self {
+            Machine::Client(c) if c.session() == session => Ok(c),
+            _ => Err(SendError::UnknownSession(session)),
+        }
+    }
+
+    fn send(
+        &mut self,
+        now: Instant,
+        session: SessionId,
+        words: &[u32],
+    ) -> Result<Vec<Output>, SendError> {
+        match self {
+            Machine::Host(h) => h.send_ump(now, session, words),
+            Machine::Client(_) => self.client_for(session)?.send_ump(now, words),
+        }
+    }
+
+    fn reset(&mut self, now: Instant, session: SessionId) -> Result<Vec<Output>, SendError> {
+        match self {
+            Machine::Host(h) => h.reset_session(now, session),
+            Machine::Client(_) => self.client_for(session)?.reset_session(now),
+        }
+    }
+
+    fn close(&mut self, session: SessionId) -> Vec<Output> {
+        match self {
+            Machine::Host(h) => h.close(session).unwrap_or_default(),
+            Machine::Client(_) => self
+                .client_for(session)
+                .map(|c| c.close())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn counters(&mut self, session: SessionId) -> Option<Counters> {
+        match self {
+            Machine::Host(h) => h.counters(Some(session)).cloned(),
+            Machine::Client(_) => self.client_for(session).ok().map(|c| c.counters().clone()),
+        }
+    }
+
+    /// Carries out a request; `None` means shut down.
     fn request(&mut self, now: Instant, request: Request) -> Option<Vec<Output>> {
-        let check = |own: SessionId, asked: SessionId| {
-            if own == asked {
-                Ok(())
-            } else {
-                Err(SendError::UnknownSession(asked))
-            }
-        };
-        let out = match (self, request) {
-            (_, Request::Shutdown) => return None,
-            (
-                Machine::Host(h),
-                Request::Send {
-                    session,
-                    words,
-                    done,
-                },
-            ) => answer(h.send_ump(now, session, &words), done),
-            (
-                Machine::Client(c),
-                Request::Send {
-                    session,
-                    words,
-                    done,
-                },
-            ) => {
-                let id = c.session();
-                answer(
-                    check(id, session).and_then(|()| c.send_ump(now, &words)),
-                    done,
-                )
-            }
-            (Machine::Host(h), Request::Reset { session, done }) => {
-                answer(h.reset_session(now, session), done)
-            }
-            (Machine::Client(c), Request::Reset { session, done }) => {
-                let id = c.session();
-                answer(check(id, session).and_then(|()| c.reset_session(now)), done)
-            }
-            (Machine::Host(h), Request::Close { session }) => h.close(session).unwrap_or_default(),
-            (Machine::Client(c), Request::Close { session }) if session == c.session() => c.close(),
-            (Machine::Client(_), Request::Close { .. }) => Vec::new(),
-            (Machine::Host(h), Request::Counters { session, done }) => {
-                let _ = done.send(h.counters(Some(session)).cloned());
-                Vec::new()
-            }
-            (Machine::Client(c), Request::Counters { session, done }) => {
-                let counters = (session == c.session()).then(|| c.counters().clone());
-                let _ = done.send(counters);
+        let out = match request {
+            Request::Shutdown => return None,
+            Request::Send {
+                session,
+                words,
+                done,
+            } => answer(self.send(now, session, &words), done),
+            Request::Reset { session, done } => answer(self.reset(now, session), done),
+            Request::Close { session } => self.close(session),
+            Request::Counters { session, done } => {
+                let _ = done.send(self.counters(session));
                 Vec::new()
             }
         };
