@@ -10,7 +10,7 @@ seconds="${1:-60}"
 logs="${FUZZ_LOGS:-/tmp/midi-fuzz-logs}"
 mkdir -p "$logs"
 cargo +nightly fuzz build
-for target in payload ump control_json config rules; do
+for target in payload ump control_json config rules netmidi; do
     mkdir -p "corpus/$target"
     if [ -d "seeds/$target" ]; then cp -n seeds/"$target"/* "corpus/$target/" 2>/dev/null || true; fi
     extra=()

@@ -8,7 +8,8 @@
 //!   wire protocol. Everything else depends on it.
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
 //! - [`engine`] (feature `engine`): the background process that owns the pairs and routes
-//!   the messages.
+//!   the messages; [`netmidi`] (feature `engine`): Network MIDI 2.0 (UMP over UDP):
+//!   datagrams, sessions, a socket driver.
 //! - [`cli`], [`dashboard`], [`wizard`] (feature `cli`): the faces a person uses; [`face`]:
 //!   what they share (context, user-facing errors and exit codes, output style, Ctrl-C);
 //!   [`bench`](mod@bench): the measurements behind `midi bench`; [`app`]: the dispatch `main` calls,
@@ -22,6 +23,8 @@ pub mod core;
 
 #[cfg(feature = "engine")]
 pub mod engine;
+#[cfg(feature = "engine")]
+pub mod netmidi;
 
 #[cfg(feature = "cli")]
 pub mod app;
