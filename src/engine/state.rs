@@ -164,7 +164,8 @@ impl Engine {
     pub fn remove(&mut self, id: AssociationId, now_ns: u64) -> Result<PairInfo, WireError> {
         let key = self.key_of(id)?;
         // The stored entry goes too, whatever the pair's flag says: `remove` means gone.
-        self.persistence.forget(id)?;
+        self.persistence
+            .forget(id, self.pairs[&key].def.persistent)?;
         let mut pair = self.pairs.remove(&key).expect("key just found");
         let info = pair.info(now_ns);
         for side in [Side::A, Side::B] {
@@ -220,7 +221,7 @@ impl Engine {
         if next.persistent {
             self.persistence.store(&next)?;
         } else if was_persistent {
-            self.persistence.forget(next.association_id)?;
+            self.persistence.forget(next.association_id, true)?;
         }
         let pair = self.pairs.get_mut(&key).expect("key just found");
         pair.def = next;
