@@ -617,8 +617,12 @@ fn a_runtime_directory_someone_else_made_first_is_no_lockout() {
         let planted = env.shared_runtime();
         std::fs::create_dir(&planted).unwrap();
         std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(dir_mode)).unwrap();
-        if let Some(uid) = owner {
-            std::os::unix::fs::chown(&planted, Some(uid), Some(uid)).unwrap();
+        if let Some(uid) = owner
+            && let Err(e) = std::os::unix::fs::chown(&planted, Some(uid), Some(uid))
+        {
+            // Only root can give a directory away; CI runs as root.
+            eprintln!("skipped the foreign-owner case (chown needs root): {e}");
+            continue;
         }
 
         let out = env

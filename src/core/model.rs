@@ -2,7 +2,7 @@
 //! engine keeps ([`PairDefinition`]) and what it reports ([`PairInfo`]).
 
 use super::ids::{AssociationId, EndpointId, Side, UniqueIdentifier};
-use super::rules::{self, NameClash, RuleError};
+use super::rules::{self, NameClash, NameProbe, RuleError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -157,6 +157,7 @@ impl PairDefinition {
         &self,
         existing: impl IntoIterator<Item = &'a PairDefinition>,
     ) -> Result<(), ConflictError> {
+        let mine = [&self.endpoint_a.name, &self.endpoint_b.name].map(|n| (n, NameProbe::new(n)));
         for other in existing {
             if other.association_id == self.association_id {
                 continue;
@@ -167,11 +168,11 @@ impl PairDefinition {
                     pair: other.association_id,
                 });
             }
-            for mine in [&self.endpoint_a.name, &self.endpoint_b.name] {
+            for (mine, probe) in &mine {
                 for theirs in [&other.endpoint_a.name, &other.endpoint_b.name] {
-                    if let Some(how) = rules::name_clash(mine, theirs) {
+                    if let Some(how) = probe.clash(theirs) {
                         return Err(ConflictError::Name {
-                            value: mine.clone(),
+                            value: (*mine).clone(),
                             existing: theirs.clone(),
                             pair: other.association_id,
                             how,

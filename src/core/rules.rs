@@ -167,7 +167,10 @@ fn check_name_text(field: &'static str, name: &str, limit: usize) -> Result<(), 
             code: c as u32,
         });
     }
-    if without_ignorables(name).trim().is_empty() {
+    if name
+        .chars()
+        .all(|c| is_default_ignorable(c) || c.is_whitespace())
+    {
         let code = name
             .chars()
             .find(|c| is_default_ignorable(*c))
@@ -224,7 +227,7 @@ pub fn is_default_ignorable(c: char) -> bool {
         ('\u{1D173}', '\u{1D17A}'),
         ('\u{E0000}', '\u{E0FFF}'),
     ];
-    RANGES.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
+    c >= '\u{00AD}' && RANGES.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
 }
 
 fn without_ignorables(text: &str) -> String {
@@ -239,16 +242,46 @@ pub fn names_clash(a: &str, b: &str) -> bool {
 
 /// Whether, and why, two names clash (see [`names_clash`]).
 pub fn name_clash(a: &str, b: &str) -> Option<NameClash> {
-    if a.trim().to_lowercase() == b.trim().to_lowercase() {
-        return Some(NameClash::SameIgnoringCase);
+    NameProbe::new(a).clash(b)
+}
+
+/// One name made ready to be compared with many (the engine checks a new name against every
+/// name it holds): its skeletons are worked out once.
+pub struct NameProbe<'a> {
+    name: &'a str,
+    skeletons: [String; 2],
+}
+
+impl<'a> NameProbe<'a> {
+    pub fn new(name: &'a str) -> NameProbe<'a> {
+        NameProbe {
+            name,
+            skeletons: name_skeletons(name),
+        }
     }
-    let (a, b) = (name_skeletons(a), name_skeletons(b));
-    (a[0] == b[0] || a[1] == b[1]).then_some(NameClash::LookAlike)
+
+    /// Whether, and why, `other` clashes with this name.
+    pub fn clash(&self, other: &str) -> Option<NameClash> {
+        // Equal ignoring case implies equal skeletons, so one lookup decides most comparisons.
+        let mine = &self.skeletons;
+        let hit = with_skeletons(other, |theirs| theirs[0] == mine[0] || theirs[1] == mine[1]);
+        if !hit {
+            None
+        } else if self.name.trim().to_lowercase() == other.trim().to_lowercase() {
+            Some(NameClash::SameIgnoringCase)
+        } else {
+            Some(NameClash::LookAlike)
+        }
+    }
 }
 
 /// The form in which a name is looked up (`endpoint open NAME`): invisible characters left
 /// out, compatibility forms folded (NFKC), case folded, trimmed.
 pub fn name_key(name: &str) -> String {
+    if name.is_ascii() {
+        // Nothing to leave out or fold but case.
+        return name.trim().to_ascii_lowercase();
+    }
     let folded = caseless::default_case_fold_str(&shown_form(name));
     folded.nfkc().collect::<String>().trim().to_string()
 }
@@ -256,6 +289,9 @@ pub fn name_key(name: &str) -> String {
 /// The name as a reader sees it, case kept: invisible characters left out, compatibility
 /// forms folded (NFKC), trimmed.
 fn shown_form(name: &str) -> String {
+    if name.is_ascii() {
+        return name.trim().to_string();
+    }
     without_ignorables(name)
         .nfkc()
         .collect::<String>()
@@ -269,10 +305,57 @@ fn shown_form(name: &str) -> String {
 /// `М` looks like `M`, but its small form `м` not like `m`). Two names clash when either
 /// skeleton is the same.
 pub fn name_skeletons(name: &str) -> [String; 2] {
-    [
-        unicode_security::skeleton(&name_key(name)).collect(),
-        unicode_security::skeleton(&shown_form(name)).collect(),
-    ]
+    with_skeletons(name, <[String; 2]>::clone)
+}
+
+/// Calls `f` with a name's skeletons. The engine compares each new name with every name it
+/// holds, and a file of 10,000 pairs is checked at start, so skeletons are remembered (per
+/// thread, bounded, forgotten all at once when full) instead of folding the same names again.
+fn with_skeletons<R>(name: &str, f: impl FnOnce(&[String; 2]) -> R) -> R {
+    type Memo = std::collections::HashMap<String, [String; 2], BuildFnv>;
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = Default::default();
+    }
+    const MEMO_LIMIT: usize = 32_768;
+    MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if let Some(found) = memo.get(name) {
+            return f(found);
+        }
+        if memo.len() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        let skeletons = [
+            unicode_security::skeleton(&name_key(name)).collect(),
+            unicode_security::skeleton(&shown_form(name)).collect(),
+        ];
+        f(memo.entry(name.to_string()).or_insert(skeletons))
+    })
+}
+
+/// FNV-1a: the memo's keys are short names, for which SipHash's setup costs more than the
+/// hashing; collisions only cost time.
+#[derive(Default)]
+struct Fnv(u64);
+
+type BuildFnv = std::hash::BuildHasherDefault<Fnv>;
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
 }
 
 /// Validates a pair's two names together: each on its own, then that they differ.
@@ -314,10 +397,14 @@ fn needs_escape(c: char) -> bool {
         | GeneralCategory::Format
         | GeneralCategory::LineSeparator
         | GeneralCategory::ParagraphSeparator => true,
-        // Variation selectors and the grapheme joiner shape the character before them.
-        GeneralCategory::NonspacingMark => false,
-        _ => is_default_ignorable(c),
+        _ => is_default_ignorable(c) && !is_variation_selector(c),
     }
+}
+
+/// Unicode's Variation_Selector characters: they pick the form of the character before them
+/// (an emoji's colour form, a CJK glyph), so they are shown, not escaped.
+pub fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{180B}'..='\u{180D}' | '\u{180F}' | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
 }
 
 /// Parses an association id: a GUID with or without braces, in any case; never the nil GUID.
