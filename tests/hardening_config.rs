@@ -97,14 +97,12 @@ fn numbers_and_strings_the_product_does_not_own_keep_their_text_through_rewrites
 #[test]
 fn duplicate_keys_in_an_entry_skip_it_naming_both_places_and_both_stay() {
     let home = TestHome::new();
-    let twin = format!(
-        r#"
-        "{{11111111-2222-4333-8444-555555555555}}": {{
-          "endpointA": {{ "name": "First (A)", "name": "Second (A)", "uniqueIdentifier": "twin1" }},
-          "endpointB": {{ "name": "Twin (B)", "uniqueIdentifier": "twin1" }}
-        }},"#
-    );
-    let text = file_with("", &twin);
+    let twin = r#"
+        "{11111111-2222-4333-8444-555555555555}": {
+          "endpointA": { "name": "First (A)", "name": "Second (A)", "uniqueIdentifier": "twin1" },
+          "endpointB": { "name": "Twin (B)", "uniqueIdentifier": "twin1" }
+        },"#;
+    let text = file_with("", twin);
     std::fs::write(home.config_file(), &text).unwrap();
 
     let pairs = home.list_json();

@@ -80,13 +80,12 @@ pub struct ConfigDocument {
 
 impl Default for ConfigDocument {
     fn default() -> Self {
-        let mut create = Object::default();
         let mut section = Object::default();
         let mut transports = Object::default();
         let mut header = Object::default();
         header.push("product", Node::string("midi"));
         header.push("fileVersion", Node::Literal("1".into()));
-        section.push("create", Node::Object(std::mem::take(&mut create)));
+        section.push("create", Node::Object(Object::default()));
         transports.push(LOOP_TRANSPORT_KEY, Node::Object(section));
         let mut root = Object::default();
         root.push("header", Node::Object(header));
@@ -160,9 +159,11 @@ fn check_object(place: String, member: &Member) -> Result<&Object, Blocked> {
     })
 }
 
-/// The steps from the top of the file to the loopback transport's `create` section, with the
-/// key each writes when it is missing.
-const STEPS: [(fn(&str) -> bool, &str); 3] = [
+/// One step on the way to the pairs: which key it follows, and the key it writes when missing.
+type Step = (fn(&str) -> bool, &'static str);
+
+/// The steps from the top of the file to the loopback transport's `create` section.
+const STEPS: [Step; 3] = [
     (|k| k == TRANSPORTS, TRANSPORTS),
     (
         |k| k.eq_ignore_ascii_case(LOOP_TRANSPORT_KEY),
@@ -173,6 +174,14 @@ const STEPS: [(fn(&str) -> bool, &str); 3] = [
 
 fn names_pair(key: &str, id: AssociationId) -> bool {
     rules::parse_association_id(key).ok() == Some(id)
+}
+
+/// The index of the entry an edit of the pair goes to: the first object under a key naming
+/// it, else the first value under such a key (which the edit then refuses to replace).
+fn entry_index(create: &Object, id: AssociationId) -> Option<usize> {
+    let named = || (create.members.iter().enumerate()).filter(|(_, m)| names_pair(&m.key, id));
+    let object = named().find(|(_, m)| m.value.as_object().is_some());
+    object.or_else(|| named().next()).map(|(i, _)| i)
 }
 
 impl ConfigDocument {
@@ -335,7 +344,8 @@ impl ConfigDocument {
         match self.create_section() {
             Err(blocked) => return Err(self.uneditable(blocked)),
             Ok(Some((place, create))) => {
-                if let Some(m) = create.members.iter().find(|m| names_pair(&m.key, id)) {
+                if let Some(i) = entry_index(create, id) {
+                    let m = &create.members[i];
                     check_editable_entry(&join(&place, &m.key), m)
                         .map_err(|b| self.uneditable(b))?;
                 }
@@ -343,7 +353,7 @@ impl ConfigDocument {
             Ok(None) => {}
         }
         let create = self.create_section_mut();
-        let index = match create.members.iter().position(|m| names_pair(&m.key, id)) {
+        let index = match entry_index(create, id) {
             Some(i) => i,
             None => {
                 create.push(&id.config_key(), Node::Object(Object::default()));
@@ -395,11 +405,14 @@ impl ConfigDocument {
                 .map(|(i, _)| i)
                 .collect(),
         };
+        if found.is_empty() {
+            return Ok(false);
+        }
         let create = self.create_section_mut();
         for i in found.iter().rev() {
             create.members.remove(*i);
         }
-        Ok(!found.is_empty())
+        Ok(true)
     }
 
     /// True when any key anywhere in the file names the pair.
