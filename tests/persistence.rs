@@ -498,6 +498,30 @@ fn a_file_broken_while_the_engine_runs_is_never_overwritten() {
 }
 
 #[test]
+fn removing_a_transient_pair_needs_no_file_even_a_broken_one() {
+    let home = TestHome::new();
+    home.create("Stored", &["-i", GUID, "--persistent"]);
+    for broken in [BROKEN, "[1, 2, 3]\n"] {
+        std::fs::write(home.config_file(), broken).unwrap();
+        let passing = home.create("Passing", &[]);
+        let id = passing["association_id"].as_str().unwrap();
+        let out = home.exec(&["loopback", "remove", "-i", id]);
+        assert_eq!(
+            out.code, 0,
+            "a transient pair needs no file: {}",
+            out.stderr
+        );
+        assert_eq!(ids(&home.list_json()), vec![GUID]);
+        assert_eq!(
+            std::fs::read(home.config_file()).unwrap(),
+            broken.as_bytes()
+        );
+        // The stored pair still cannot be removed while its entry cannot be.
+        assert_ne!(home.exec(&["loopback", "remove", "-i", GUID]).code, 0);
+    }
+}
+
+#[test]
 fn a_leftover_temporary_file_is_cleared_and_the_real_file_used() {
     let home = TestHome::new();
     std::fs::write(home.config_file(), HAND_WRITTEN).unwrap();

@@ -1,13 +1,16 @@
 //! Property tests of the rules every face and the engine apply (`core::rules`, `core::model`):
-//! names are trimmed, never truncated, at most 98 bytes and free of control characters;
-//! names clash ignoring case; unique identifiers are stripped to ASCII letters and digits;
+//! names are trimmed, never truncated, at most 98 bytes, free of control characters
+//! (bidirectional controls included) and hold something visible; names clash ignoring case,
+//! and also when they differ only in invisible characters, width or lookalike letters;
+//! what is printed escapes every character that would not show as itself;
+//! unique identifiers are stripped to ASCII letters and digits;
 //! GUIDs are accepted in every documented form and nothing else; whatever a spec resolves to,
 //! the engine's own check accepts.
 //!
 //! `PROPTEST_CASES=N` runs more cases (docs/RELIABILITY.md records a long run).
 
 use midi_loopback::core::ids::{EndpointId, Side};
-use midi_loopback::core::model::ConflictError;
+use midi_loopback::core::model::{ConflictError, ConflictIndex};
 use midi_loopback::core::rules::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_BYTES, RuleError};
 use midi_loopback::core::{AssociationId, NameSpec, PairSpec, PairUpdate};
 mod common;
@@ -21,6 +24,7 @@ fn raw_text() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         "[ \t\n\r]{0,3}[a-zA-Z0-9 ()é€𝄞\u{7f}\u{0}\u{1b}\u{85}\u{a0}]{0,120}[ \t\n\r]{0,3}",
+        "[ ]{0,2}[a-z\u{200b}\u{200d}\u{feff}\u{ad}\u{3164}\u{202e}\u{2066}\u{200f}\u{2028} ]{0,8}[ ]{0,2}",
         "[ ]{0,2}[a-z]{90,100}[ ]{0,2}",
         "[é€]{30,52}",
     ]
@@ -28,9 +32,64 @@ fn raw_text() -> impl Strategy<Value = String> {
 
 /// A name the rules accept.
 fn valid_name() -> impl Strategy<Value = String> {
-    "[\\PC&&[^\\s]][\\PC]{0,20}[\\PC&&[^\\s]]".prop_filter("at most 98 bytes", |s| {
-        s.len() <= MAX_NAME_BYTES && s.trim() == s
+    "[\\PC&&[^\\s]][\\PC]{0,20}[\\PC&&[^\\s]]".prop_filter("a valid name", |s| {
+        rules::validate_endpoint_name("name A", s).as_deref() == Ok(s.as_str())
     })
+}
+
+/// Characters that show nothing: zero-width space, joiners, word joiner, byte-order mark,
+/// soft hyphen.
+const INVISIBLE: [char; 6] = [
+    '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{AD}',
+];
+
+/// A Latin letter's Cyrillic twin, where it has one.
+fn cyrillic_twin(c: char) -> Option<char> {
+    let pairs = [
+        ('a', 'а'),
+        ('c', 'с'),
+        ('e', 'е'),
+        ('o', 'о'),
+        ('p', 'р'),
+        ('x', 'х'),
+        ('y', 'у'),
+        ('A', 'А'),
+        ('B', 'В'),
+        ('C', 'С'),
+        ('E', 'Е'),
+        ('H', 'Н'),
+        ('K', 'К'),
+        ('M', 'М'),
+        ('O', 'О'),
+        ('P', 'Р'),
+        ('T', 'Т'),
+        ('X', 'Х'),
+    ];
+    pairs
+        .iter()
+        .find(|(latin, _)| *latin == c)
+        .map(|(_, twin)| *twin)
+}
+
+/// `name` disguised: invisible characters slipped in, letters swapped for lookalikes or for
+/// their full-width forms, as `mask` picks.
+fn disguise(name: &str, mask: u64) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        let bits = mask.rotate_right((i * 3 % 64) as u32) & 0b111;
+        match bits {
+            1 => {
+                out.push(INVISIBLE[i % INVISIBLE.len()]);
+                out.push(c);
+            }
+            2 => out.push(cyrillic_twin(c).unwrap_or(c)),
+            3 if c.is_ascii_graphic() => {
+                out.push(char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap())
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn flip_ascii_case(s: &str) -> String {
@@ -51,7 +110,8 @@ proptest! {
     #[test]
     fn an_endpoint_name_is_accepted_exactly_when_the_rules_allow_it(raw in raw_text()) {
         let trimmed = raw.trim();
-        let control = trimmed.chars().find(|c| c.is_control());
+        let control = trimmed.chars().find(|c| rules::is_refused_control(*c));
+        let visible = trimmed.chars().any(|c| !rules::is_default_ignorable(c) && !c.is_whitespace());
         match rules::validate_endpoint_name("name A", &raw) {
             Ok(name) => {
                 // Trimmed, never truncated or otherwise changed.
@@ -59,14 +119,20 @@ proptest! {
                 prop_assert!(!name.is_empty());
                 prop_assert!(name.len() <= MAX_NAME_BYTES);
                 prop_assert!(control.is_none());
+                prop_assert!(visible);
             }
             Err(RuleError::EmptyName { .. }) => prop_assert!(trimmed.is_empty()),
             Err(RuleError::ControlCharacter { code, value, .. }) => {
                 prop_assert_eq!(Some(code), control.map(|c| c as u32));
                 prop_assert_eq!(value, trimmed);
             }
+            Err(RuleError::InvisibleName { value, code, .. }) => {
+                prop_assert!(control.is_none() && !visible && !trimmed.is_empty());
+                prop_assert_eq!(value, trimmed);
+                prop_assert!(rules::is_default_ignorable(char::from_u32(code).unwrap()));
+            }
             Err(RuleError::NameTooLong { bytes, limit, .. }) => {
-                prop_assert!(control.is_none());
+                prop_assert!(control.is_none() && visible);
                 prop_assert_eq!(bytes, trimmed.len());
                 prop_assert_eq!(limit, MAX_NAME_BYTES);
                 prop_assert!(bytes > MAX_NAME_BYTES);
@@ -88,9 +154,68 @@ proptest! {
             }
             Err(_) => prop_assert!(
                 root.is_empty()
-                    || root.chars().any(|c| c.is_control())
+                    || root.chars().any(rules::is_refused_control)
+                    || root.chars().all(|c| rules::is_default_ignorable(c) || c.is_whitespace())
                     || root.len() + " (A)".len() > MAX_NAME_BYTES
             ),
+        }
+    }
+
+    #[test]
+    fn invisible_characters_width_and_lookalike_letters_make_no_new_name(
+        name in valid_name(),
+        mask in any::<u64>(),
+    ) {
+        let disguised = disguise(&name, mask);
+        prop_assert!(rules::names_clash(&name, &disguised), "{:?} and {:?}", name, disguised);
+        prop_assert!(rules::names_clash(&disguised, &name));
+        let (mine, theirs) = (rules::name_skeletons(&name), rules::name_skeletons(&disguised));
+        prop_assert!(mine[0] == theirs[0] || mine[1] == theirs[1]);
+        prop_assert!(rules::validate_name_pair(&name, &disguised).is_err());
+        // Nor can another pair take it: the engine's check and the file's index both refuse.
+        let mine = PairSpec { names: Some(NameSpec::Each { a: name.clone(), b: "Other one".into() }), ..Default::default() };
+        let theirs = PairSpec { names: Some(NameSpec::Each { a: "Third one".into(), b: disguised.clone() }), ..Default::default() };
+        if let (Ok(mine), Ok(theirs)) = (mine.resolve(), theirs.resolve()) {
+            let refused = theirs.check_conflicts([&mine]);
+            prop_assert!(matches!(refused, Err(ConflictError::Name { .. })), "{:?}", refused);
+            let mut index = ConflictIndex::default();
+            index.insert(&mine);
+            prop_assert!(index.check(&theirs).is_err());
+        }
+    }
+
+    #[test]
+    fn a_bidirectional_control_anywhere_is_refused(
+        name in valid_name(),
+        control in prop::sample::select(vec!['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}']),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let chars: Vec<char> = name.chars().collect();
+        let cut = at.index(chars.len() + 1);
+        let text: String = chars[..cut].iter().chain([&control]).chain(&chars[cut..]).collect();
+        let refused = rules::validate_endpoint_name("name A", &text);
+        prop_assert!(matches!(refused, Err(RuleError::ControlCharacter { code, .. }) if code == control as u32), "{:?}", refused);
+        prop_assert!(rules::names_from_root(&text).is_err());
+        prop_assert!(rules::validate_description(&text).is_err());
+    }
+
+    #[test]
+    fn what_is_printed_shows_every_character_as_itself_or_escaped(raw in raw_text()) {
+        let shown = rules::escape_for_display(&raw);
+        prop_assert!(!shown.chars().any(|c| rules::is_refused_control(c) || (rules::is_default_ignorable(c) && !rules::is_variation_selector(c))), "{:?}", shown);
+        // Nothing is lost and nothing else is touched: turning each escape back gives the text.
+        if !raw.contains('\\') {
+            let mut back = String::new();
+            let mut rest = shown.as_ref();
+            while let Some(at) = rest.find("\\u{") {
+                back.push_str(&rest[..at]);
+                let end = rest[at..].find('}').unwrap() + at;
+                let code = u32::from_str_radix(&rest[at + 3..end], 16).unwrap();
+                back.push(char::from_u32(code).unwrap());
+                rest = &rest[end + 1..];
+            }
+            back.push_str(rest);
+            prop_assert_eq!(back, raw);
         }
     }
 
@@ -204,11 +329,11 @@ proptest! {
             Ok(d) => {
                 prop_assert_eq!(d.as_str(), trimmed);
                 prop_assert!(d.chars().count() <= MAX_DESCRIPTION_CHARS);
-                prop_assert!(!d.chars().any(|c| c.is_control()));
+                prop_assert!(!d.chars().any(rules::is_refused_control));
             }
             Err(_) => prop_assert!(
                 trimmed.chars().count() > MAX_DESCRIPTION_CHARS
-                    || trimmed.chars().any(|c| c.is_control())
+                    || trimmed.chars().any(rules::is_refused_control)
             ),
         }
     }

@@ -196,11 +196,10 @@ fn check_after_restart(
     interrupted: Option<Operation>,
     outcomes: &mut [usize; 2],
 ) {
-    let temp = config::temp_path(&home.config_file());
+    let temps = config::leftover_temp_files(&home.config_file());
     assert!(
-        !temp.exists(),
-        "the restarted engine left {} behind",
-        temp.display()
+        temps.is_empty(),
+        "the restarted engine left {temps:?} behind"
     );
     let file = stored_pairs(home);
     if let Some(op) = interrupted {
@@ -282,7 +281,7 @@ fn acknowledged_changes_survive_sigkill_at_random_moments_and_interrupted_ones_a
                 killer.join().unwrap();
                 let dead = wait_until(Duration::from_secs(20), || !process_is_live(pid));
                 assert!(dead, "the killed engine {pid} lives on");
-                if config::temp_path(&home.config_file()).exists() {
+                if !config::leftover_temp_files(&home.config_file()).is_empty() {
                     torn_writes += 1; // killed between writing the temporary file and renaming it
                 }
                 // The next call starts a new engine; check what the old one left.

@@ -398,7 +398,7 @@ fn assert_owner_only(home: &TestHome, when: &str) {
     }
     assert!(seen >= 4, "expected config, socket, log and locks {when}");
     assert!(
-        !midi_loopback::core::config::temp_path(&home.config_file()).exists(),
+        midi_loopback::core::config::leftover_temp_files(&home.config_file()).is_empty(),
         "a temporary file was left {when}"
     );
 }

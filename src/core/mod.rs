@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod json_tree;
 pub mod model;
 pub mod paths;
 pub mod protocol;

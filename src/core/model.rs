@@ -2,7 +2,7 @@
 //! engine keeps ([`PairDefinition`]) and what it reports ([`PairInfo`]).
 
 use super::ids::{AssociationId, EndpointId, Side, UniqueIdentifier};
-use super::rules::{self, RuleError};
+use super::rules::{self, NameClash, NameProbe, RuleError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -157,6 +157,7 @@ impl PairDefinition {
         &self,
         existing: impl IntoIterator<Item = &'a PairDefinition>,
     ) -> Result<(), ConflictError> {
+        let mine = [&self.endpoint_a.name, &self.endpoint_b.name].map(|n| (n, NameProbe::new(n)));
         for other in existing {
             if other.association_id == self.association_id {
                 continue;
@@ -167,13 +168,14 @@ impl PairDefinition {
                     pair: other.association_id,
                 });
             }
-            for mine in [&self.endpoint_a.name, &self.endpoint_b.name] {
+            for (mine, probe) in &mine {
                 for theirs in [&other.endpoint_a.name, &other.endpoint_b.name] {
-                    if rules::names_clash(mine, theirs) {
+                    if let Some(how) = probe.clash(theirs) {
                         return Err(ConflictError::Name {
-                            value: mine.clone(),
+                            value: (*mine).clone(),
                             existing: theirs.clone(),
                             pair: other.association_id,
+                            how,
                         });
                     }
                 }
@@ -185,7 +187,8 @@ impl PairDefinition {
 
 /// The association ids, unique identifiers and names in use, indexed so that checking many
 /// pairs (a configuration file of thousands) takes linear time. Same rules as
-/// [`PairDefinition::check_new`].
+/// [`PairDefinition::check_new`]: names are indexed by their two skeletons, one of which two
+/// names share exactly when they clash.
 #[derive(Debug, Default)]
 pub struct ConflictIndex {
     ids: std::collections::HashSet<AssociationId>,
@@ -215,11 +218,15 @@ impl ConflictIndex {
             });
         }
         for mine in [&def.endpoint_a.name, &def.endpoint_b.name] {
-            if let Some((existing, pair)) = self.names.get(&rules::name_key(mine)) {
+            let found = skeleton_keys(mine)
+                .into_iter()
+                .find_map(|key| self.names.get(&key));
+            if let Some((existing, pair)) = found {
                 return Err(ConflictError::Name {
                     value: mine.clone(),
                     existing: existing.clone(),
                     pair: *pair,
+                    how: rules::name_clash(mine, existing).unwrap_or(NameClash::LookAlike),
                 });
             }
         }
@@ -232,9 +239,18 @@ impl ConflictIndex {
         self.uniques
             .insert(def.unique_identifier.as_str().to_ascii_lowercase(), id);
         for name in [&def.endpoint_a.name, &def.endpoint_b.name] {
-            self.names.insert(rules::name_key(name), (name.clone(), id));
+            for key in skeleton_keys(name) {
+                self.names.insert(key, (name.clone(), id));
+            }
         }
     }
+}
+
+/// A name's two skeletons ([`rules::name_skeletons`]) as index keys that cannot meet each
+/// other: two names clash when the same one of them is equal.
+fn skeleton_keys(name: &str) -> [String; 2] {
+    let [key, shown] = rules::name_skeletons(name);
+    [format!("k{key}"), format!("s{shown}")]
 }
 
 /// Refuses an association id another pair already has.
@@ -260,12 +276,17 @@ pub enum ConflictError {
     )]
     UniqueIdentifier { value: String, pair: AssociationId },
     #[error(
-        "endpoint name {value:?} is already used by {existing:?} of pair {pair} (ignoring case); choose another name"
+        "endpoint name {value:?} {relation} {existing:?} of pair {pair} ({how}); choose another name",
+        relation = match how {
+            NameClash::SameIgnoringCase => "is already used by",
+            NameClash::LookAlike => "looks the same as",
+        }
     )]
     Name {
         value: String,
         existing: String,
         pair: AssociationId,
+        how: NameClash,
     },
 }
 
@@ -407,13 +428,16 @@ impl PairInfo {
     }
 }
 
-/// Finds the endpoint a user named: by id or by exact name, both ignoring case.
+/// Finds the endpoint a user named: by id ignoring case, or by name compared the way names are
+/// kept apart ([`rules::name_key`]: ignoring case, width and invisible characters). Lookalike
+/// letters do not find a name: what a user types is matched, not what it resembles.
 pub fn find_endpoint<'a>(pairs: &'a [PairInfo], wanted: &str) -> Option<&'a EndpointInfo> {
     let wanted = wanted.trim();
+    let key = rules::name_key(wanted);
     pairs
         .iter()
         .flat_map(|p| [&p.endpoint_a, &p.endpoint_b])
-        .find(|e| e.id.as_str().eq_ignore_ascii_case(wanted) || rules::names_clash(&e.name, wanted))
+        .find(|e| e.id.as_str().eq_ignore_ascii_case(wanted) || rules::name_key(&e.name) == key)
 }
 
 #[cfg(test)]
@@ -451,6 +475,41 @@ mod tests {
         ));
         // A pair never conflicts with itself (update in place).
         assert!(one.check_conflicts([&one]).is_ok());
+    }
+
+    #[test]
+    fn conflicts_see_through_invisible_and_lookalike_characters() {
+        let one = spec("Piano").resolve().unwrap();
+        for other in [
+            "Pi\u{200B}ano",
+            "\u{FEFF}Piano",
+            "Pi\u{0430}no",
+            "ＰＩＡＮＯ",
+            "\u{0420}iano",
+        ] {
+            let two = spec(other).resolve().unwrap();
+            let refused = two.check_conflicts([&one]);
+            assert!(
+                matches!(
+                    refused,
+                    Err(ConflictError::Name {
+                        how: NameClash::LookAlike,
+                        ..
+                    })
+                ),
+                "{other:?}: {refused:?}"
+            );
+            let mut index = ConflictIndex::default();
+            index.insert(&one);
+            assert!(index.check(&two).is_err(), "{other:?}");
+        }
+        assert!(
+            spec("Piano 2")
+                .resolve()
+                .unwrap()
+                .check_conflicts([&one])
+                .is_ok()
+        );
     }
 
     #[test]

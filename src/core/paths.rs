@@ -77,6 +77,8 @@ pub struct Paths {
     /// naming that engine's pid and socket: one configuration file has one engine, and a
     /// client whose runtime directory differs finds the engine through it.
     pub config_lock: PathBuf,
+    /// Why the runtime directory is not the usual one, when it is not: the engine logs it.
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -107,7 +109,8 @@ pub enum PathError {
 
 impl Paths {
     /// Resolves the paths: `home` (the `--home` flag) first, then `MIDI_HOME`, then the
-    /// platform's directories (`$XDG_CONFIG_HOME/midi`, `$XDG_RUNTIME_DIR/midi`, `/tmp/midi-$UID`).
+    /// platform's directories (`$XDG_CONFIG_HOME/midi`, `$XDG_RUNTIME_DIR/midi`, `/tmp/midi-$UID`;
+    /// see [`shared_temp_runtime_dir`] for when the last is not used).
     pub fn resolve(home: Option<&Path>) -> Result<Paths, PathError> {
         let home = home
             .map(Path::to_path_buf)
@@ -126,11 +129,13 @@ impl Paths {
                 .map(|p| p.config_dir().to_path_buf())
                 .ok_or(PathError::NoConfigDir)?,
         };
-        let runtime_dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-            Some(dir) if dir.is_absolute() => dir.join("midi"),
-            _ => std::env::temp_dir().join(format!("midi-{}", current_uid())),
+        let (runtime_dir, notice) = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
+            Some(dir) if dir.is_absolute() => (dir.join("midi"), None),
+            _ => shared_temp_runtime_dir(),
         };
-        Paths::in_dir(runtime_dir, None, config_dir).checked()
+        let mut paths = Paths::in_dir(runtime_dir, None, config_dir);
+        paths.notice = notice;
+        paths.checked()
     }
 
     /// Refuses a socket path longer than `sockaddr_un` can hold (108 bytes with the NUL).
@@ -158,6 +163,7 @@ impl Paths {
             config_lock: config_dir.join(CONFIG_LOCK_NAME),
             config_dir,
             runtime_dir,
+            notice: None,
         }
     }
 
@@ -186,6 +192,37 @@ impl Paths {
         }
         Ok(())
     }
+}
+
+/// `/tmp/midi-$UID` when `XDG_RUNTIME_DIR` is not set. Anyone can create that name first, so
+/// when it exists and is not ours to use (another user's, a link, open to others), a directory
+/// of our own under the user's state directory (`~/.local/state/midi/runtime`) is used
+/// instead, with a notice saying why — one planted directory must not lock us out for good.
+fn shared_temp_runtime_dir() -> (PathBuf, Option<String>) {
+    let shared = std::env::temp_dir().join(format!("midi-{}", current_uid()));
+    if fs::symlink_metadata(&shared).is_err() {
+        return (shared, None); // not there yet: ensure_private_dirs makes it, 0700
+    }
+    let Err(problem) = check_private_dir(&shared) else {
+        return (shared, None);
+    };
+    match own_runtime_dir() {
+        Some(own) => {
+            let notice = format!(
+                "{problem}; the socket, locks and log are in {} instead",
+                own.display()
+            );
+            (own, Some(notice))
+        }
+        None => (shared, None), // nowhere else to go: the check reports the problem
+    }
+}
+
+/// A runtime directory only this user's home holds.
+fn own_runtime_dir() -> Option<PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "midi")?;
+    let base = dirs.state_dir().unwrap_or(dirs.cache_dir());
+    Some(base.join("runtime"))
 }
 
 fn absolute(p: PathBuf) -> PathBuf {

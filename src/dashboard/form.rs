@@ -378,6 +378,7 @@ impl Form {
         let field = match &e {
             RuleError::EmptyName { field }
             | RuleError::ControlCharacter { field, .. }
+            | RuleError::InvisibleName { field, .. }
             | RuleError::NameTooLong { field, .. } => name_field(field),
             RuleError::SameNames { .. } if self.root_given() => Field::Root,
             RuleError::SameNames { .. } => Field::NameB,

@@ -69,6 +69,9 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(0o077) };
     paths.ensure_private_dirs()?;
+    if let Some(notice) = &paths.notice {
+        tracing::warn!("{notice}");
+    }
     let _lock = take_engine_lock(paths)?;
     let _config_lock = take_config_lock(paths)?;
     let mut limits = limits;
@@ -83,8 +86,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
         limits.max_clients = affordable;
     }
 
-    let temp = config::temp_path(&paths.config_file);
-    if temp.exists() {
+    for temp in config::leftover_temp_files(&paths.config_file) {
         // Left by a crash mid-write; the real file is intact (the rename never happened).
         tracing::warn!("removing the leftover temporary file {}", temp.display());
         let _ = std::fs::remove_file(&temp);

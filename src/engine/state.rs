@@ -210,7 +210,8 @@ impl Engine {
     pub fn remove(&mut self, id: AssociationId, now_ns: u64) -> Result<PairInfo, WireError> {
         let key = self.key_of(id)?;
         // The stored entry goes too, whatever the pair's flag says: `remove` means gone.
-        self.persistence.forget(id)?;
+        self.persistence
+            .forget(id, self.pairs[&key].def.persistent)?;
         let info = self.pairs[&key].info(now_ns);
         self.tell(key, Notice::Removed(&info));
         self.pairs.remove(&key);
@@ -259,7 +260,7 @@ impl Engine {
         if next.persistent {
             self.persistence.store(&next)?;
         } else if before.persistent {
-            self.persistence.forget(next.association_id)?;
+            self.persistence.forget(next.association_id, true)?;
         }
         let pair = self.pairs.get_mut(&key).expect("key just found");
         pair.def = next;
