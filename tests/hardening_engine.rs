@@ -426,3 +426,38 @@ fn concurrent_persistent_creates_from_two_sessions_all_come_back() {
     let pairs: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(pairs.as_array().unwrap().len(), 4, "{out}");
 }
+
+#[test]
+fn a_hand_edit_made_while_the_engine_runs_is_checked_before_a_persistent_create() {
+    let home = TestHome::new();
+    home.create("Existing", &["--persistent"]);
+    // Someone adds a pair to the file by hand while the engine runs.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(home.config_file()).unwrap()).unwrap();
+    let id = uuid::Uuid::new_v4();
+    let key = format!("{{{}}}", id.hyphenated()).to_uppercase();
+    let side = |s: &str| json!({ "name": format!("Piano ({s})"), "description": "", "uniqueIdentifier": id.simple().to_string() });
+    doc["endpointTransportPluginSettings"][midi_loopback::core::config::LOOP_TRANSPORT_KEY]["create"]
+        [&key] = json!({ "endpointA": side("A"), "endpointB": side("B") });
+    std::fs::write(
+        home.config_file(),
+        serde_json::to_string_pretty(&doc).unwrap(),
+    )
+    .unwrap();
+
+    let out = home.exec(&["loopback", "create", "-r", "Piano", "--persistent"]);
+    assert_eq!(out.code, 5, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("edited while the engine runs") && out.stderr.contains("Piano (A)"),
+        "{}",
+        out.stderr
+    );
+    // Nothing was acknowledged that would vanish: after a restart the hand-added pair is there.
+    home.exec(&["service", "restart"]).success();
+    let names: Vec<String> = home
+        .list_json()
+        .iter()
+        .map(|p| p["endpoint_a"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["Existing (A)", "Piano (A)"]);
+}

@@ -36,10 +36,23 @@ impl Persistence {
         Ok(())
     }
 
-    /// Adds or replaces the pair's entry.
+    /// Adds or replaces the pair's entry. The file may have been edited by hand since the
+    /// engine read it: an entry there that clashes with this pair would make this one vanish
+    /// at the next start, so the change is refused instead of acknowledged.
     pub fn store(&self, def: &PairDefinition) -> Result<(), WireError> {
-        self.edit(|doc| doc.upsert_pair(def).map(|()| true))
-            .map_err(failed)
+        let mut doc = ConfigDocument::load(&self.path).map_err(failed)?;
+        let (stored, _) = doc.pairs();
+        if let Err(e) = def.check_conflicts(stored.iter()) {
+            return Err(WireError {
+                kind: ErrorKind::Conflict,
+                message: format!(
+                    "the configuration file {} was edited while the engine runs and now holds a clashing entry: {e}; nothing was created",
+                    self.path.display()
+                ),
+            });
+        }
+        doc.upsert_pair(def).map_err(failed)?;
+        config::write_atomic(&self.path, &doc.to_json_string()).map_err(failed)
     }
 
     /// Removes the pair's entries, if the file holds any; the file is written only then.
