@@ -6,7 +6,9 @@
 //! - [`engine`]: the background process that owns the pairs and routes the messages.
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
 //! - [`cli`], [`dashboard`], [`wizard`]: the faces a person uses.
+//! - [`alsa`]: the ALSA sequencer interface the Linux bridge stands on.
 
+pub mod alsa;
 pub mod bench;
 pub mod cli;
 pub mod client;
