@@ -43,11 +43,16 @@ impl Peer {
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {program}: {err}"));
         let lines = forward_lines(child.stdout.take().expect("piped stdout"));
-        Peer { child, lines, seen: Vec::new() }
+        Peer {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
     }
 
     fn python(args: &[&str]) -> Peer {
-        let python = std::env::var("MIDI_ALSA_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let python =
+            std::env::var("MIDI_ALSA_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/alsa_peer.py");
         let mut all = vec![script];
         all.extend_from_slice(args);
@@ -56,9 +61,11 @@ impl Peer {
 
     /// The pylibremidi peer, with the alsa-lib >= 1.2.10 it needs put first on the library path.
     fn ump_python(args: &[&str]) -> Peer {
-        let python = std::env::var("MIDI_ALSA_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let python =
+            std::env::var("MIDI_ALSA_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         let setting = |name: &str| {
-            std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set; .ci/alsa/run sets it"))
+            std::env::var(name)
+                .unwrap_or_else(|_| panic!("{name} is not set; .ci/alsa/run sets it"))
         };
         let libasound = setting("MIDI_ALSA_UMP_LIBASOUND");
         let library_path = match std::env::var("LD_LIBRARY_PATH") {
@@ -89,16 +96,26 @@ impl Peer {
                 Err(mpsc::RecvTimeoutError::Timeout) => break,
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = self.child.wait().ok();
-                    panic!("peer exited ({status:?}) before printing {what}; it printed {:?}", self.seen);
+                    panic!(
+                        "peer exited ({status:?}) before printing {what}; it printed {:?}",
+                        self.seen
+                    );
                 }
             }
         }
-        panic!("no {what} within {PEER_TIMEOUT:?}; the peer printed {:?}", self.seen)
+        panic!(
+            "no {what} within {PEER_TIMEOUT:?}; the peer printed {:?}",
+            self.seen
+        )
     }
 
     fn wait_success(mut self) {
         let status = self.child.wait().expect("wait for peer");
-        assert!(status.success(), "peer failed with {status}; it printed {:?}", self.seen);
+        assert!(
+            status.success(),
+            "peer failed with {status}; it printed {:?}",
+            self.seen
+        );
     }
 }
 
@@ -125,7 +142,9 @@ fn expect_ump() -> bool {
     match std::env::var("MIDI_ALSA_EXPECT_UMP").as_deref() {
         Ok("1") => true,
         Ok("0") => false,
-        other => panic!("set MIDI_ALSA_EXPECT_UMP to 1 (kernel has SND_SEQ_UMP) or 0, not {other:?}"),
+        other => {
+            panic!("set MIDI_ALSA_EXPECT_UMP to 1 (kernel has SND_SEQ_UMP) or 0, not {other:?}")
+        }
     }
 }
 
@@ -152,7 +171,10 @@ fn read_until<T>(seq: &mut Seq, what: &str, mut pick: impl FnMut(&Event) -> Opti
             }
             seen.push(event);
         }
-        assert!(Instant::now() < deadline, "no {what} within {PEER_TIMEOUT:?}; read {seen:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no {what} within {PEER_TIMEOUT:?}; read {seen:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -163,12 +185,18 @@ fn legacy_bus() -> (Seq, Address) {
     seq.set_client_name(NAME).unwrap();
     seq.set_input_pool(2000).unwrap();
     let port = seq.create_port(&PortSpec::duplex(NAME)).unwrap();
-    let address = Address { client: seq.client_id(), port };
+    let address = Address {
+        client: seq.client_id(),
+        port,
+    };
     (seq, address)
 }
 
 fn aconnect_list() -> String {
-    let out = Command::new("aconnect").arg("-l").output().expect("run aconnect -l");
+    let out = Command::new("aconnect")
+        .arg("-l")
+        .output()
+        .expect("run aconnect -l");
     assert!(out.status.success(), "aconnect -l failed: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -177,9 +205,15 @@ fn aconnect_list() -> String {
 fn aconnect_section(listing: &str, client: u8) -> Vec<String> {
     let header = format!("client {client}: ");
     let mut lines = listing.lines().skip_while(|l| !l.starts_with(&header));
-    let Some(first) = lines.next() else { return Vec::new() };
+    let Some(first) = lines.next() else {
+        return Vec::new();
+    };
     let mut section = vec![first.to_owned()];
-    section.extend(lines.take_while(|l| !l.starts_with("client ")).map(str::to_owned));
+    section.extend(
+        lines
+            .take_while(|l| !l.starts_with("client "))
+            .map(str::to_owned),
+    );
     section
 }
 
@@ -214,18 +248,29 @@ fn our_client_and_port_appear_in_aconnect_list() {
     let listing = aconnect_list();
     let section = aconnect_section(&listing, seq.client_id());
     assert!(
-        section.first().is_some_and(|h| h.contains(&format!("'{NAME}' [type=user"))),
+        section
+            .first()
+            .is_some_and(|h| h.contains(&format!("'{NAME}' [type=user"))),
         "client {} is not listed as '{NAME}':\n{listing}",
         seq.client_id()
     );
-    assert!(lists_port(&section, address.port, NAME), "port {address} missing:\n{listing}");
+    assert!(
+        lists_port(&section, address.port, NAME),
+        "port {address} missing:\n{listing}"
+    );
     // Our own listing agrees with aconnect's.
     let ours = seq.clients().unwrap();
-    assert!(ours.iter().any(|c| c.client == seq.client_id() && c.name == NAME && c.is_user));
+    assert!(
+        ours.iter()
+            .any(|c| c.client == seq.client_id() && c.name == NAME && c.is_user)
+    );
     let ports = seq.ports(seq.client_id()).unwrap();
     assert_eq!(ports.len(), 1);
     assert_eq!(ports[0].name, NAME);
-    assert_eq!(ports[0].capability & port_cap::SUBS_READ, port_cap::SUBS_READ);
+    assert_eq!(
+        ports[0].capability & port_cap::SUBS_READ,
+        port_cap::SUBS_READ
+    );
 }
 
 #[test]
@@ -235,8 +280,18 @@ fn a_note_we_send_reaches_aseqdump() {
     let mut dump = Peer::spawn("aseqdump", &["-p", &address.to_string()]);
     // An event sent before the subscription exists is dropped, so wait for it. (aseqdump's
     // banner is no sign: its stdout is a pipe, flushed only after the first event.)
-    wait_until("aseqdump to subscribe", || seq.port_info(address).unwrap().read_use >= 1);
-    seq.send(address.port, &[EventKind::NoteOn { channel: 0, note: 60, velocity: 100 }]).unwrap();
+    wait_until("aseqdump to subscribe", || {
+        seq.port_info(address).unwrap().read_use >= 1
+    });
+    seq.send(
+        address.port,
+        &[EventKind::NoteOn {
+            channel: 0,
+            note: 60,
+            velocity: 100,
+        }],
+    )
+    .unwrap();
     let line = dump.line_matching("a note-on", |l| l.contains("Note on"));
     assert!(line.contains(&address.to_string()), "{line}");
     assert!(line.contains("note 60, velocity 100"), "{line}");
@@ -250,8 +305,19 @@ fn a_note_python_rtmidi_sends_arrives_in_our_read() {
     let (source, kind) = read_until(&mut seq, "a note-on from rtmidi", |e| {
         matches!(e.kind, EventKind::NoteOn { .. }).then(|| (e.source, e.kind.clone()))
     });
-    assert_eq!(kind, EventKind::NoteOn { channel: 0, note: 60, velocity: 100 });
-    assert_ne!(source.client, seq.client_id(), "the note came from the peer's own client");
+    assert_eq!(
+        kind,
+        EventKind::NoteOn {
+            channel: 0,
+            note: 60,
+            velocity: 100
+        }
+    );
+    assert_ne!(
+        source.client,
+        seq.client_id(),
+        "the note came from the peer's own client"
+    );
     peer.wait_success();
 }
 
@@ -262,10 +328,17 @@ fn a_1000_byte_sysex_travels_both_ways_intact() {
     let outgoing = sysex_of(1000, 3);
     let mut listener = Peer::python(&["receive", &address.to_string(), "30"]);
     listener.line_matching("READY", |l| l == "READY");
-    wait_until("rtmidi to subscribe", || seq.port_info(address).unwrap().read_use >= 1);
-    seq.send(address.port, &[EventKind::SysEx(outgoing.clone())]).unwrap();
+    wait_until("rtmidi to subscribe", || {
+        seq.port_info(address).unwrap().read_use >= 1
+    });
+    seq.send(address.port, &[EventKind::SysEx(outgoing.clone())])
+        .unwrap();
     let got = listener.line_matching("the SysEx", |l| l.starts_with("GOT "));
-    assert_eq!(got, format!("GOT {}", hex(&outgoing)), "rtmidi received a different SysEx");
+    assert_eq!(
+        got,
+        format!("GOT {}", hex(&outgoing)),
+        "rtmidi received a different SysEx"
+    );
 
     let incoming = sysex_of(1000, 5);
     let _sender = Peer::python(&["send", &address.to_string(), &hex(&incoming)]);
@@ -289,8 +362,14 @@ fn a_renamed_port_shows_its_new_name_in_aconnect() {
     seq.rename_port(address.port, renamed).unwrap();
     let listing = aconnect_list();
     let section = aconnect_section(&listing, seq.client_id());
-    assert!(lists_port(&section, address.port, renamed), "rename not visible:\n{listing}");
-    assert!(!lists_port(&section, address.port, NAME), "old name still listed:\n{listing}");
+    assert!(
+        lists_port(&section, address.port, renamed),
+        "rename not visible:\n{listing}"
+    );
+    assert!(
+        !lists_port(&section, address.port, NAME),
+        "old name still listed:\n{listing}"
+    );
     assert_eq!(seq.port_info(address).unwrap().name, renamed);
 }
 
@@ -298,13 +377,23 @@ fn a_renamed_port_shows_its_new_name_in_aconnect() {
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_deleted_port_is_gone_from_aconnect() {
     let (seq, address) = legacy_bus();
-    assert!(lists_port(&aconnect_section(&aconnect_list(), seq.client_id()), address.port, NAME));
+    assert!(lists_port(
+        &aconnect_section(&aconnect_list(), seq.client_id()),
+        address.port,
+        NAME
+    ));
     seq.delete_port(address.port).unwrap();
     let listing = aconnect_list();
     let section = aconnect_section(&listing, seq.client_id());
-    assert!(!lists_port(&section, address.port, NAME), "port still listed:\n{listing}");
+    assert!(
+        !lists_port(&section, address.port, NAME),
+        "port still listed:\n{listing}"
+    );
     assert!(seq.ports(seq.client_id()).unwrap().is_empty());
-    assert!(seq.port_info(address).is_err(), "the kernel still knows port {address}");
+    assert!(
+        seq.port_info(address).is_err(),
+        "the kernel still knows port {address}"
+    );
 }
 
 // ---- MIDI 2.0: what the kernel must do with and without SND_SEQ_UMP --------------------------
@@ -351,7 +440,10 @@ fn ump_bus() -> Option<(Seq, Address)> {
     seq.set_input_pool(2000).unwrap();
     seq.create_ump_endpoint(&studio_endpoint(), 1).unwrap();
     seq.create_ump_block(0, &studio_block()).unwrap();
-    let group_port = Address { client: seq.client_id(), port: 1 };
+    let group_port = Address {
+        client: seq.client_id(),
+        port: 1,
+    };
     Some((seq, group_port))
 }
 
@@ -367,7 +459,10 @@ fn midi2_negotiation_matches_the_kernel() {
         assert_eq!(seq.midi_version().unwrap(), Some(MidiVersion::UmpMidi2));
     } else {
         assert_eq!(outcome, Negotiation::Midi1NoUmpKernel);
-        assert_eq!(outcome.to_string(), "MIDI 1.0 (this kernel has no UMP sequencer)");
+        assert_eq!(
+            outcome.to_string(),
+            "MIDI 1.0 (this kernel has no UMP sequencer)"
+        );
         assert_eq!(seq.midi_version().unwrap(), Some(MidiVersion::Legacy));
     }
 }
@@ -379,26 +474,57 @@ fn ump_endpoint_and_block_read_back_from_the_kernel() {
     // Read back through a second client, as any other application would.
     let other = Seq::open().unwrap();
     let endpoint = other.ump_endpoint(seq.client_id()).unwrap();
-    assert_eq!(endpoint, UmpEndpoint { version: ump::DEFAULT_VERSION, ..studio_endpoint() });
+    assert_eq!(
+        endpoint,
+        UmpEndpoint {
+            version: ump::DEFAULT_VERSION,
+            ..studio_endpoint()
+        }
+    );
     let block = other.ump_block(seq.client_id(), 0).unwrap();
-    assert_eq!(block, UmpBlock { midi_ci_version: ump::DEFAULT_MIDI_CI_VERSION, ..studio_block() });
+    assert_eq!(
+        block,
+        UmpBlock {
+            midi_ci_version: ump::DEFAULT_MIDI_CI_VERSION,
+            ..studio_block()
+        }
+    );
     let ports = other.ports(seq.client_id()).unwrap();
     let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["MIDI 2.0", "Group 1 (Bus)"]);
     assert_ne!(ports[0].capability & port_cap::UMP_ENDPOINT, 0);
     assert_eq!(ports[1].ump_group, 1);
-    let client = other.clients().unwrap().into_iter().find(|c| c.client == seq.client_id()).unwrap();
-    assert_eq!((client.name.as_str(), client.midi_version), (NAME, Some(MidiVersion::UmpMidi2)));
+    let client = other
+        .clients()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.client == seq.client_id())
+        .unwrap();
+    assert_eq!(
+        (client.name.as_str(), client.midi_version),
+        (NAME, Some(MidiVersion::UmpMidi2))
+    );
     let listing = aconnect_list();
-    assert!(lists_port(&aconnect_section(&listing, seq.client_id()), 1, "Group 1 (Bus)"), "{listing}");
+    assert!(
+        lists_port(
+            &aconnect_section(&listing, seq.client_id()),
+            1,
+            "Group 1 (Bus)"
+        ),
+        "{listing}"
+    );
 }
 
 #[test]
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_legacy_aseqdump_gets_the_kernels_midi1_note_from_our_ump_client() {
-    let Some((seq, group_port)) = ump_bus() else { return };
+    let Some((seq, group_port)) = ump_bus() else {
+        return;
+    };
     let mut dump = Peer::spawn("aseqdump", &["-p", &group_port.to_string()]);
-    wait_until("aseqdump to subscribe", || seq.port_info(group_port).unwrap().read_use >= 1);
+    wait_until("aseqdump to subscribe", || {
+        seq.port_info(group_port).unwrap().read_use >= 1
+    });
     // MIDI 2.0 note-on, group 0, channel 0, note 60, 16-bit velocity 0x8000 (MIDI 1.0: 64).
     let note = UmpPacket::new(&[0x4090_3c00, 0x8000_0000]).unwrap();
     seq.send(group_port.port, &[EventKind::Ump(note)]).unwrap();
@@ -409,7 +535,9 @@ fn a_legacy_aseqdump_gets_the_kernels_midi1_note_from_our_ump_client() {
 #[test]
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_legacy_rtmidi_note_reaches_our_ump_client_as_midi2() {
-    let Some((mut seq, group_port)) = ump_bus() else { return };
+    let Some((mut seq, group_port)) = ump_bus() else {
+        return;
+    };
     let peer = Peer::python(&["send", &group_port.to_string(), "903c64"]);
     let words = read_until(&mut seq, "a UMP note-on", |e| match &e.kind {
         EventKind::Ump(p) => Some(p.words().to_vec()),
@@ -434,7 +562,11 @@ fn sysex7_packets(payload: &[u8]) -> Vec<EventKind> {
             };
             let mut b = [0u8; 6];
             b[..chunk.len()].copy_from_slice(chunk);
-            let w0 = 0x3000_0000 | (status << 20) | ((chunk.len() as u32) << 16) | (b[0] as u32) << 8 | b[1] as u32;
+            let w0 = 0x3000_0000
+                | (status << 20)
+                | ((chunk.len() as u32) << 16)
+                | (b[0] as u32) << 8
+                | b[1] as u32;
             let w1 = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
             EventKind::Ump(UmpPacket::new(&[w0, w1]).unwrap())
         })
@@ -444,11 +576,15 @@ fn sysex7_packets(payload: &[u8]) -> Vec<EventKind> {
 #[test]
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_1000_byte_sysex_crosses_between_ump_and_legacy_intact() {
-    let Some((mut seq, group_port)) = ump_bus() else { return };
+    let Some((mut seq, group_port)) = ump_bus() else {
+        return;
+    };
     let outgoing = sysex_of(1000, 3);
     let mut listener = Peer::python(&["receive", &group_port.to_string(), "30"]);
     listener.line_matching("READY", |l| l == "READY");
-    wait_until("rtmidi to subscribe", || seq.port_info(group_port).unwrap().read_use >= 1);
+    wait_until("rtmidi to subscribe", || {
+        seq.port_info(group_port).unwrap().read_use >= 1
+    });
     // One packet per write with a breath between: the kernel turns each into a legacy event
     // for rtmidi, whose 200-cell input pool would overflow if they all arrived at once.
     for packet in sysex7_packets(&outgoing[1..outgoing.len() - 1]) {
@@ -456,35 +592,63 @@ fn a_1000_byte_sysex_crosses_between_ump_and_legacy_intact() {
         std::thread::sleep(Duration::from_millis(2));
     }
     let got = listener.line_matching("the SysEx", |l| l.starts_with("GOT "));
-    assert_eq!(got, format!("GOT {}", hex(&outgoing)), "rtmidi received a different SysEx");
+    assert_eq!(
+        got,
+        format!("GOT {}", hex(&outgoing)),
+        "rtmidi received a different SysEx"
+    );
 
     let _sender = Peer::python(&["send", &group_port.to_string(), &hex(&outgoing)]);
     let mut payload = Vec::new();
     read_until(&mut seq, "the last SysEx7 packet", |e| {
-        let EventKind::Ump(p) = &e.kind else { return None };
+        let EventKind::Ump(p) = &e.kind else {
+            return None;
+        };
         let w = p.words();
         assert_eq!(w[0] >> 28, 3, "not a SysEx7 packet: {w:08x?}");
         let count = ((w[0] >> 16) & 0xF) as usize;
-        let bytes = [(w[0] >> 8) as u8, w[0] as u8, (w[1] >> 24) as u8, (w[1] >> 16) as u8, (w[1] >> 8) as u8, w[1] as u8];
+        let bytes = [
+            (w[0] >> 8) as u8,
+            w[0] as u8,
+            (w[1] >> 24) as u8,
+            (w[1] >> 16) as u8,
+            (w[1] >> 8) as u8,
+            w[1] as u8,
+        ];
         payload.extend_from_slice(&bytes[..count.min(6)]);
         matches!((w[0] >> 20) & 0xF, 0 | 3).then_some(())
     });
-    assert_eq!(payload, &outgoing[1..outgoing.len() - 1], "our UMP read got a different SysEx");
+    assert_eq!(
+        payload,
+        &outgoing[1..outgoing.len() - 1],
+        "our UMP read got a different SysEx"
+    );
 }
 
 #[test]
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_midi2_peer_and_our_ump_client_exchange_ump_unchanged() {
-    let Some((mut seq, group_port)) = ump_bus() else { return };
+    let Some((mut seq, group_port)) = ump_bus() else {
+        return;
+    };
     // Ours → pylibremidi: a MIDI 2.0 note-on with a 16-bit velocity and attribute data, which
     // no MIDI 1.0 path could carry.
     let note = [0x4090_3c03, 0x1234_5678];
     let mut listener = Peer::ump_python(&["receive", &group_port.to_string(), "30"]);
     listener.line_matching("READY", |l| l == "READY");
-    wait_until("pylibremidi to subscribe", || seq.port_info(group_port).unwrap().read_use >= 1);
-    seq.send(group_port.port, &[EventKind::Ump(UmpPacket::new(&note).unwrap())]).unwrap();
+    wait_until("pylibremidi to subscribe", || {
+        seq.port_info(group_port).unwrap().read_use >= 1
+    });
+    seq.send(
+        group_port.port,
+        &[EventKind::Ump(UmpPacket::new(&note).unwrap())],
+    )
+    .unwrap();
     let got = listener.line_matching("the UMP note", |l| l.starts_with("GOT "));
-    assert!(got.starts_with("GOT 40903c03 12345678"), "pylibremidi received {got:?}");
+    assert!(
+        got.starts_with("GOT 40903c03 12345678"),
+        "pylibremidi received {got:?}"
+    );
 
     // pylibremidi → ours: a MIDI 2.0 control change with a 32-bit value.
     let control = [0x40B0_0700u32, 0xDEAD_BEEF];

@@ -27,7 +27,10 @@ impl std::fmt::Display for Address {
 
 impl From<SeqAddr> for Address {
     fn from(addr: SeqAddr) -> Self {
-        Address { client: addr.client, port: addr.port }
+        Address {
+            client: addr.client,
+            port: addr.port,
+        }
     }
 }
 
@@ -63,7 +66,10 @@ impl UmpPacket {
     pub fn new(words: &[u32]) -> Option<UmpPacket> {
         let first = *words.first()?;
         let len = message_words(first);
-        let mut packet = UmpPacket { words: [0; 4], len: len as u8 };
+        let mut packet = UmpPacket {
+            words: [0; 4],
+            len: len as u8,
+        };
         packet.words[..len].copy_from_slice(words.get(..len)?);
         Some(packet)
     }
@@ -77,14 +83,39 @@ impl UmpPacket {
 /// What an event says. MIDI 1.0 channel messages carry 0-based channels (0–15).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    NoteOn { channel: u8, note: u8, velocity: u8 },
-    NoteOff { channel: u8, note: u8, velocity: u8 },
-    KeyPressure { channel: u8, note: u8, pressure: u8 },
-    ControlChange { channel: u8, controller: u8, value: u8 },
-    ProgramChange { channel: u8, program: u8 },
-    ChannelPressure { channel: u8, pressure: u8 },
+    NoteOn {
+        channel: u8,
+        note: u8,
+        velocity: u8,
+    },
+    NoteOff {
+        channel: u8,
+        note: u8,
+        velocity: u8,
+    },
+    KeyPressure {
+        channel: u8,
+        note: u8,
+        pressure: u8,
+    },
+    ControlChange {
+        channel: u8,
+        controller: u8,
+        value: u8,
+    },
+    ProgramChange {
+        channel: u8,
+        program: u8,
+    },
+    ChannelPressure {
+        channel: u8,
+        pressure: u8,
+    },
     /// −8192 to 8191, 0 is the centre.
-    PitchBend { channel: u8, value: i16 },
+    PitchBend {
+        channel: u8,
+        value: i16,
+    },
     /// The SysEx bytes as carried, `F0 … F7` when complete (a long message may arrive in
     /// several events; only the first starts with F0, only the last ends with F7).
     SysEx(Vec<u8>),
@@ -110,10 +141,18 @@ pub enum EventKind {
     PortExit(Address),
     PortChange(Address),
     /// Someone connected `sender` to `dest`; a port's owner gets these for its own ports.
-    PortSubscribed { sender: Address, dest: Address },
-    PortUnsubscribed { sender: Address, dest: Address },
+    PortSubscribed {
+        sender: Address,
+        dest: Address,
+    },
+    PortUnsubscribed {
+        sender: Address,
+        dest: Address,
+    },
     /// A type this module does not translate (queue control, SMF meta, user events …).
-    Unknown { event_type: u8 },
+    Unknown {
+        event_type: u8,
+    },
 }
 
 impl EventKind {
@@ -149,20 +188,24 @@ pub enum DecodeError {
     #[error(
         "truncated input: a variable-length event declares {declared} data bytes (padded to {padded}), {available} remain"
     )]
-    TruncatedData { declared: usize, padded: usize, available: usize },
+    TruncatedData {
+        declared: usize,
+        padded: usize,
+        available: usize,
+    },
     #[error("a UMP packet of type {mt:X} needs {needed} words, its cell holds 4")]
     BadUmpPacket { mt: u8, needed: usize },
     #[error("a SysEx event (type 130) without the variable-length flag (flags {flags:#04x})")]
     SysExNotVariable { flags: u8 },
-    #[error("{what} {value} is out of range: MIDI 1.0 allows {min} to {max}")]
-    OutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
+    #[error(transparent)]
+    OutOfRange(#[from] OutOfRange),
 }
 
 /// An event the encoder refused to put into a cell.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EncodeError {
-    #[error("{what} {value} is out of range: MIDI 1.0 allows {min} to {max}")]
-    OutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
+    #[error(transparent)]
+    OutOfRange(#[from] OutOfRange),
     #[error("a UMP packet needs a UMP client (midi_version 1 or 2); this client is MIDI 1.0")]
     UmpNeedsUmpClient,
     #[error("an empty SysEx has nothing to send; give at least one byte (F0 … F7)")]
@@ -171,6 +214,34 @@ pub enum EncodeError {
     SysExTooLong { len: usize, max: usize },
     #[error("{kind} events come from the kernel; an application cannot send one")]
     NotSendable { kind: &'static str },
+}
+
+/// A MIDI 1.0 value outside its range, met while decoding or encoding.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{what} {value} is out of range: MIDI 1.0 allows {} to {}", range.0, range.1)]
+pub struct OutOfRange {
+    pub what: &'static str,
+    pub value: i64,
+    pub range: (i64, i64),
+}
+
+// The ranges of the legacy event fields, shared by the decoder and the encoder.
+const CHANNEL: (i64, i64) = (0, 15);
+const DATA7: (i64, i64) = (0, 127);
+const PITCH_BEND: (i64, i64) = (-8192, 8191);
+const SONG_POSITION: (i64, i64) = (0, 16383);
+/// The parameter of a control-layout event that has none (program, pressure, bend …).
+const NO_PARAM: Field = ("parameter", 0, (0, 0));
+
+/// A value to store, with its name and range for the error.
+type Field = (&'static str, i64, (i64, i64));
+
+fn check(what: &'static str, value: i64, range: (i64, i64)) -> Result<i64, OutOfRange> {
+    if (range.0..=range.1).contains(&value) {
+        Ok(value)
+    } else {
+        Err(OutOfRange { what, value, range })
+    }
 }
 
 /// The longest SysEx one event carries: `ext.len` has 30 bits, the top two are kernel flags.
@@ -203,7 +274,10 @@ fn decode_one(
     format: CellFormat,
 ) -> Result<(Result<Event, DecodeError>, usize), DecodeError> {
     let cell = format.cell_bytes();
-    let truncated = DecodeError::TruncatedCell { cell, available: bytes.len() };
+    let truncated = DecodeError::TruncatedCell {
+        cell,
+        available: bytes.len(),
+    };
     let head = sys::read_struct::<SeqEvent>(bytes).ok_or(truncated.clone())?;
     let mut used = cell;
     if bytes.len() < cell {
@@ -212,11 +286,16 @@ fn decode_one(
     let mut var_data: &[u8] = &[];
     if head.flags & event_flags::LENGTH_MASK == event_flags::LENGTH_VARIABLE {
         // ext.len: the low 30 bits; the kernel clears its own flag bits before copying out.
-        let declared = (u32::from_ne_bytes(head.data[0..4].try_into().unwrap()) & 0x3fff_ffff) as usize;
+        let declared =
+            (u32::from_ne_bytes(head.data[0..4].try_into().unwrap()) & 0x3fff_ffff) as usize;
         let padded = declared.div_ceil(cell) * cell;
         let available = bytes.len() - cell;
         if padded > available {
-            return Err(DecodeError::TruncatedData { declared, padded, available });
+            return Err(DecodeError::TruncatedData {
+                declared,
+                padded,
+                available,
+            });
         }
         var_data = &bytes[cell..cell + declared];
         used += padded;
@@ -238,54 +317,29 @@ fn decode_ump(data: &[u8; 16]) -> Result<EventKind, DecodeError> {
         .map(|w| u32::from_ne_bytes(w.try_into().unwrap()))
         .collect();
     // Every type has at most 4 words, so a 4-word cell always holds the whole packet.
-    UmpPacket::new(&words).map(EventKind::Ump).ok_or(DecodeError::BadUmpPacket {
-        mt: (words[0] >> 28) as u8,
-        needed: message_words(words[0]),
-    })
+    UmpPacket::new(&words)
+        .map(EventKind::Ump)
+        .ok_or(DecodeError::BadUmpPacket {
+            mt: (words[0] >> 28) as u8,
+            needed: message_words(words[0]),
+        })
 }
 
 fn decode_legacy(head: &SeqEvent, var_data: &[u8]) -> Result<EventKind, DecodeError> {
+    if let Some(channel_message) = decode_channel(head.event_type, &head.data) {
+        return Ok(channel_message?);
+    }
     let d = &head.data;
-    let channel = || in_range("channel", d[0] as i64, 0, 15).map(|c| c as u8);
-    let byte7 = |what, value: u8| in_range(what, value as i64, 0, 127).map(|v| v as u8);
-    let param = || u32::from_ne_bytes(d[4..8].try_into().unwrap());
-    let value = || i32::from_ne_bytes(d[8..12].try_into().unwrap());
-    let value7 = |what| in_range(what, value() as i64, 0, 127).map(|v| v as u8);
-    let addr = |at: usize| Address { client: d[at], port: d[at + 1] };
+    let value = i32::from_ne_bytes(d[8..12].try_into().unwrap()) as i64;
+    let addr = |at: usize| Address {
+        client: d[at],
+        port: d[at + 1],
+    };
     use event_type as t;
     Ok(match head.event_type {
-        t::NOTEON => EventKind::NoteOn {
-            channel: channel()?,
-            note: byte7("note", d[1])?,
-            velocity: byte7("velocity", d[2])?,
-        },
-        t::NOTEOFF => EventKind::NoteOff {
-            channel: channel()?,
-            note: byte7("note", d[1])?,
-            velocity: byte7("velocity", d[2])?,
-        },
-        t::KEYPRESS => EventKind::KeyPressure {
-            channel: channel()?,
-            note: byte7("note", d[1])?,
-            pressure: byte7("key pressure", d[2])?,
-        },
-        t::CONTROLLER => EventKind::ControlChange {
-            channel: channel()?,
-            controller: in_range("controller", param() as i64, 0, 127)? as u8,
-            value: value7("controller value")?,
-        },
-        t::PGMCHANGE => EventKind::ProgramChange { channel: channel()?, program: value7("program")? },
-        t::CHANPRESS => EventKind::ChannelPressure {
-            channel: channel()?,
-            pressure: value7("channel pressure")?,
-        },
-        t::PITCHBEND => EventKind::PitchBend {
-            channel: channel()?,
-            value: in_range("pitch bend", value() as i64, -8192, 8191)? as i16,
-        },
-        t::SONGPOS => EventKind::SongPosition(in_range("song position", value() as i64, 0, 16383)? as u16),
-        t::SONGSEL => EventKind::SongSelect(value7("song number")?),
-        t::QFRAME => EventKind::QuarterFrame(value7("quarter frame")?),
+        t::SONGPOS => EventKind::SongPosition(check("song position", value, SONG_POSITION)? as u16),
+        t::SONGSEL => EventKind::SongSelect(check("song number", value, DATA7)? as u8),
+        t::QFRAME => EventKind::QuarterFrame(check("quarter frame", value, DATA7)? as u8),
         t::TUNE_REQUEST => EventKind::TuneRequest,
         t::CLOCK => EventKind::Clock,
         t::START => EventKind::Start,
@@ -303,18 +357,77 @@ fn decode_legacy(head: &SeqEvent, var_data: &[u8]) -> Result<EventKind, DecodeEr
         t::PORT_START => EventKind::PortStart(addr(0)),
         t::PORT_EXIT => EventKind::PortExit(addr(0)),
         t::PORT_CHANGE => EventKind::PortChange(addr(0)),
-        t::PORT_SUBSCRIBED => EventKind::PortSubscribed { sender: addr(0), dest: addr(2) },
-        t::PORT_UNSUBSCRIBED => EventKind::PortUnsubscribed { sender: addr(0), dest: addr(2) },
+        t::PORT_SUBSCRIBED => EventKind::PortSubscribed {
+            sender: addr(0),
+            dest: addr(2),
+        },
+        t::PORT_UNSUBSCRIBED => EventKind::PortUnsubscribed {
+            sender: addr(0),
+            dest: addr(2),
+        },
         other => EventKind::Unknown { event_type: other },
     })
 }
 
-fn in_range(what: &'static str, value: i64, min: i64, max: i64) -> Result<i64, DecodeError> {
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(DecodeError::OutOfRange { what, value, min, max })
+/// The channel messages — note layout (channel, note, velocity) or control layout (channel,
+/// 32-bit parameter, 32-bit value) — or `None` for any other type.
+fn decode_channel(type_byte: u8, d: &[u8; 12]) -> Option<Result<EventKind, OutOfRange>> {
+    use event_type as t;
+    if !matches!(
+        type_byte,
+        t::NOTEON
+            | t::NOTEOFF
+            | t::KEYPRESS
+            | t::CONTROLLER
+            | t::PGMCHANGE
+            | t::CHANPRESS
+            | t::PITCHBEND
+    ) {
+        return None;
     }
+    let decode = || {
+        let channel = check("channel", d[0].into(), CHANNEL)? as u8;
+        let note = || check("note", d[1].into(), DATA7).map(|n| n as u8);
+        let third = |what| check(what, d[2].into(), DATA7).map(|v| v as u8);
+        let param = u32::from_ne_bytes(d[4..8].try_into().unwrap()) as i64;
+        let value = i32::from_ne_bytes(d[8..12].try_into().unwrap()) as i64;
+        let value7 = |what| check(what, value, DATA7).map(|v| v as u8);
+        Ok(match type_byte {
+            t::NOTEON => EventKind::NoteOn {
+                channel,
+                note: note()?,
+                velocity: third("velocity")?,
+            },
+            t::NOTEOFF => EventKind::NoteOff {
+                channel,
+                note: note()?,
+                velocity: third("velocity")?,
+            },
+            t::KEYPRESS => EventKind::KeyPressure {
+                channel,
+                note: note()?,
+                pressure: third("key pressure")?,
+            },
+            t::CONTROLLER => EventKind::ControlChange {
+                channel,
+                controller: check("controller", param, DATA7)? as u8,
+                value: value7("controller value")?,
+            },
+            t::PGMCHANGE => EventKind::ProgramChange {
+                channel,
+                program: value7("program")?,
+            },
+            t::CHANPRESS => EventKind::ChannelPressure {
+                channel,
+                pressure: value7("channel pressure")?,
+            },
+            _ => EventKind::PitchBend {
+                channel,
+                value: check("pitch bend", value, PITCH_BEND)? as i16,
+            },
+        })
+    };
+    Some(decode())
 }
 
 /// Appends the cell (and for SysEx, its data) that sends `kind` from our port `source_port`
@@ -327,8 +440,14 @@ pub fn encode(
 ) -> Result<(), EncodeError> {
     let mut cell = SeqUmpEvent {
         queue: address::QUEUE_DIRECT,
-        source: SeqAddr { client: 0, port: source_port },
-        dest: SeqAddr { client: address::SUBSCRIBERS, port: address::UNKNOWN },
+        source: SeqAddr {
+            client: 0,
+            port: source_port,
+        },
+        dest: SeqAddr {
+            client: address::SUBSCRIBERS,
+            port: address::UNKNOWN,
+        },
         ..SeqUmpEvent::default()
     };
     let mut var_data: &[u8] = &[];
@@ -347,7 +466,10 @@ pub fn encode(
                 return Err(EncodeError::EmptySysEx);
             }
             if bytes.len() > MAX_SYSEX_BYTES {
-                return Err(EncodeError::SysExTooLong { len: bytes.len(), max: MAX_SYSEX_BYTES });
+                return Err(EncodeError::SysExTooLong {
+                    len: bytes.len(),
+                    max: MAX_SYSEX_BYTES,
+                });
             }
             cell.event_type = event_type::SYSEX;
             cell.flags |= event_flags::LENGTH_VARIABLE;
@@ -364,7 +486,11 @@ pub fn encode(
     // A UMP client's legacy events (SysEx, clock …) still travel in 28-byte cells: the kernel
     // reads 32 only when the UMP flag is set.
     let bytes = sys::struct_bytes(&cell);
-    let cell_len = if cell.flags & event_flags::UMP != 0 { 32 } else { 28 };
+    let cell_len = if cell.flags & event_flags::UMP != 0 {
+        32
+    } else {
+        28
+    };
     out.extend_from_slice(&bytes[..cell_len]);
     out.extend_from_slice(var_data);
     Ok(())
@@ -372,97 +498,115 @@ pub fn encode(
 
 /// The type byte and 12 data bytes of a fixed-length legacy event.
 fn encode_fixed(kind: &EventKind) -> Result<(u8, [u8; 12]), EncodeError> {
-    let mut d = [0u8; 12];
-    let check = |what, value: i64, min, max| {
-        if (min..=max).contains(&value) {
-            Ok(value)
-        } else {
-            Err(EncodeError::OutOfRange { what, value, min, max })
-        }
-    };
-    let note = |d: &mut [u8; 12], channel: u8, note: u8, third: (&'static str, u8)| {
-        d[0] = check("channel", channel as i64, 0, 15)? as u8;
-        d[1] = check("note", note as i64, 0, 127)? as u8;
-        d[2] = check(third.0, third.1 as i64, 0, 127)? as u8;
-        Ok::<(), EncodeError>(())
-    };
-    let control = |d: &mut [u8; 12], channel: u8, param: u32, value: i32| {
-        d[0] = check("channel", channel as i64, 0, 15)? as u8;
-        d[4..8].copy_from_slice(&param.to_ne_bytes());
-        d[8..12].copy_from_slice(&value.to_ne_bytes());
-        Ok::<(), EncodeError>(())
-    };
+    use EventKind as K;
     use event_type as t;
-    let event_type = match *kind {
-        EventKind::NoteOn { channel, note: n, velocity } => {
-            note(&mut d, channel, n, ("velocity", velocity))?;
-            t::NOTEON
+    fn v(value: impl Into<i64>) -> i64 {
+        value.into()
+    }
+    let not_sendable = |kind| Err(EncodeError::NotSendable { kind });
+    let cell = match *kind {
+        K::NoteOn {
+            channel,
+            note,
+            velocity,
+        } => note_cell(t::NOTEON, channel, note, ("velocity", velocity)),
+        K::NoteOff {
+            channel,
+            note,
+            velocity,
+        } => note_cell(t::NOTEOFF, channel, note, ("velocity", velocity)),
+        K::KeyPressure {
+            channel,
+            note,
+            pressure,
+        } => note_cell(t::KEYPRESS, channel, note, ("key pressure", pressure)),
+        K::ControlChange {
+            channel,
+            controller,
+            value,
+        } => control_cell(
+            t::CONTROLLER,
+            channel,
+            ("controller", v(controller), DATA7),
+            ("controller value", v(value), DATA7),
+        ),
+        K::ProgramChange { channel, program } => control_cell(
+            t::PGMCHANGE,
+            channel,
+            NO_PARAM,
+            ("program", v(program), DATA7),
+        ),
+        K::ChannelPressure { channel, pressure } => control_cell(
+            t::CHANPRESS,
+            channel,
+            NO_PARAM,
+            ("channel pressure", v(pressure), DATA7),
+        ),
+        K::PitchBend { channel, value } => control_cell(
+            t::PITCHBEND,
+            channel,
+            NO_PARAM,
+            ("pitch bend", v(value), PITCH_BEND),
+        ),
+        K::SongPosition(beats) => control_cell(
+            t::SONGPOS,
+            0,
+            NO_PARAM,
+            ("song position", v(beats), SONG_POSITION),
+        ),
+        K::SongSelect(song) => {
+            control_cell(t::SONGSEL, 0, NO_PARAM, ("song number", v(song), DATA7))
         }
-        EventKind::NoteOff { channel, note: n, velocity } => {
-            note(&mut d, channel, n, ("velocity", velocity))?;
-            t::NOTEOFF
+        K::QuarterFrame(byte) => {
+            control_cell(t::QFRAME, 0, NO_PARAM, ("quarter frame", v(byte), DATA7))
         }
-        EventKind::KeyPressure { channel, note: n, pressure } => {
-            note(&mut d, channel, n, ("key pressure", pressure))?;
-            t::KEYPRESS
+        K::TuneRequest => Ok((t::TUNE_REQUEST, [0; 12])),
+        K::Clock => Ok((t::CLOCK, [0; 12])),
+        K::Start => Ok((t::START, [0; 12])),
+        K::Continue => Ok((t::CONTINUE, [0; 12])),
+        K::Stop => Ok((t::STOP, [0; 12])),
+        K::ActiveSensing => Ok((t::SENSING, [0; 12])),
+        K::Reset => Ok((t::RESET, [0; 12])),
+        K::Ump(_) | K::SysEx(_) => unreachable!("encoded by the caller"),
+        K::ClientStart(_) | K::ClientExit(_) | K::ClientChange(_) => {
+            return not_sendable("client announcement");
         }
-        EventKind::ControlChange { channel, controller, value } => {
-            check("controller", controller as i64, 0, 127)?;
-            check("controller value", value as i64, 0, 127)?;
-            control(&mut d, channel, controller as u32, value as i32)?;
-            t::CONTROLLER
+        K::PortStart(_) | K::PortExit(_) | K::PortChange(_) => {
+            return not_sendable("port announcement");
         }
-        EventKind::ProgramChange { channel, program } => {
-            check("program", program as i64, 0, 127)?;
-            control(&mut d, channel, 0, program as i32)?;
-            t::PGMCHANGE
+        K::PortSubscribed { .. } | K::PortUnsubscribed { .. } => {
+            return not_sendable("subscription notice");
         }
-        EventKind::ChannelPressure { channel, pressure } => {
-            check("channel pressure", pressure as i64, 0, 127)?;
-            control(&mut d, channel, 0, pressure as i32)?;
-            t::CHANPRESS
-        }
-        EventKind::PitchBend { channel, value } => {
-            check("pitch bend", value as i64, -8192, 8191)?;
-            control(&mut d, channel, 0, value as i32)?;
-            t::PITCHBEND
-        }
-        EventKind::SongPosition(beats) => {
-            check("song position", beats as i64, 0, 16383)?;
-            control(&mut d, 0, 0, beats as i32)?;
-            t::SONGPOS
-        }
-        EventKind::SongSelect(song) => {
-            check("song number", song as i64, 0, 127)?;
-            control(&mut d, 0, 0, song as i32)?;
-            t::SONGSEL
-        }
-        EventKind::QuarterFrame(byte) => {
-            check("quarter frame", byte as i64, 0, 127)?;
-            control(&mut d, 0, 0, byte as i32)?;
-            t::QFRAME
-        }
-        EventKind::TuneRequest => t::TUNE_REQUEST,
-        EventKind::Clock => t::CLOCK,
-        EventKind::Start => t::START,
-        EventKind::Continue => t::CONTINUE,
-        EventKind::Stop => t::STOP,
-        EventKind::ActiveSensing => t::SENSING,
-        EventKind::Reset => t::RESET,
-        EventKind::Ump(_) | EventKind::SysEx(_) => unreachable!("encoded by the caller"),
-        EventKind::ClientStart(_) | EventKind::ClientExit(_) | EventKind::ClientChange(_) => {
-            return Err(EncodeError::NotSendable { kind: "client announcement" });
-        }
-        EventKind::PortStart(_) | EventKind::PortExit(_) | EventKind::PortChange(_) => {
-            return Err(EncodeError::NotSendable { kind: "port announcement" });
-        }
-        EventKind::PortSubscribed { .. } | EventKind::PortUnsubscribed { .. } => {
-            return Err(EncodeError::NotSendable { kind: "subscription notice" });
-        }
-        EventKind::Unknown { .. } => {
-            return Err(EncodeError::NotSendable { kind: "untranslated (unknown type)" });
-        }
+        K::Unknown { .. } => return not_sendable("untranslated (unknown type)"),
     };
+    Ok(cell?)
+}
+
+/// The note layout: channel, note, then velocity or pressure.
+fn note_cell(
+    event_type: u8,
+    channel: u8,
+    note: u8,
+    third: (&'static str, u8),
+) -> Result<(u8, [u8; 12]), OutOfRange> {
+    let mut d = [0u8; 12];
+    d[0] = check("channel", channel.into(), CHANNEL)? as u8;
+    d[1] = check("note", note.into(), DATA7)? as u8;
+    d[2] = check(third.0, third.1.into(), DATA7)? as u8;
+    Ok((event_type, d))
+}
+
+/// The control layout: channel, a 32-bit parameter, a signed 32-bit value.
+fn control_cell(
+    event_type: u8,
+    channel: u8,
+    param: Field,
+    value: Field,
+) -> Result<(u8, [u8; 12]), OutOfRange> {
+    let mut d = [0u8; 12];
+    d[0] = check("channel", channel.into(), CHANNEL)? as u8;
+    d[4..8].copy_from_slice(&(check(param.0, param.1, param.2)? as u32).to_ne_bytes());
+    d[8..12].copy_from_slice(&(check(value.0, value.1, value.2)? as i32).to_ne_bytes());
     Ok((event_type, d))
 }
 
@@ -491,15 +635,47 @@ mod tests {
     #[test]
     fn every_translated_kind_survives_encode_then_decode() {
         let kinds = vec![
-            EventKind::NoteOn { channel: 9, note: 60, velocity: 100 },
-            EventKind::NoteOff { channel: 0, note: 127, velocity: 0 },
-            EventKind::KeyPressure { channel: 15, note: 1, pressure: 2 },
-            EventKind::ControlChange { channel: 1, controller: 7, value: 127 },
-            EventKind::ProgramChange { channel: 2, program: 5 },
-            EventKind::ChannelPressure { channel: 3, pressure: 64 },
-            EventKind::PitchBend { channel: 4, value: -8192 },
-            EventKind::PitchBend { channel: 4, value: 8191 },
-            EventKind::SysEx((0..1000).map(|i| if i == 0 { 0xF0 } else { (i % 128) as u8 }).collect()),
+            EventKind::NoteOn {
+                channel: 9,
+                note: 60,
+                velocity: 100,
+            },
+            EventKind::NoteOff {
+                channel: 0,
+                note: 127,
+                velocity: 0,
+            },
+            EventKind::KeyPressure {
+                channel: 15,
+                note: 1,
+                pressure: 2,
+            },
+            EventKind::ControlChange {
+                channel: 1,
+                controller: 7,
+                value: 127,
+            },
+            EventKind::ProgramChange {
+                channel: 2,
+                program: 5,
+            },
+            EventKind::ChannelPressure {
+                channel: 3,
+                pressure: 64,
+            },
+            EventKind::PitchBend {
+                channel: 4,
+                value: -8192,
+            },
+            EventKind::PitchBend {
+                channel: 4,
+                value: 8191,
+            },
+            EventKind::SysEx(
+                (0..1000)
+                    .map(|i| if i == 0 { 0xF0 } else { (i % 128) as u8 })
+                    .collect(),
+            ),
             EventKind::SongPosition(16383),
             EventKind::SongSelect(9),
             EventKind::QuarterFrame(0x71),
@@ -518,27 +694,56 @@ mod tests {
                 assert_eq!(decoded.len(), 1, "{kind:?} in {format:?}");
                 let event = decoded[0].clone().unwrap();
                 assert_eq!(&event.kind, kind);
-                assert_eq!(event.source, Address { client: 130, port: 3 });
-                assert_eq!(event.dest, Address { client: address::SUBSCRIBERS, port: 253 });
+                assert_eq!(
+                    event.source,
+                    Address {
+                        client: 130,
+                        port: 3
+                    }
+                );
+                assert_eq!(
+                    event.dest,
+                    Address {
+                        client: address::SUBSCRIBERS,
+                        port: 253
+                    }
+                );
             }
         }
     }
 
     #[test]
     fn a_note_on_cell_has_the_kernel_layout() {
-        let bytes = one(EventKind::NoteOn { channel: 1, note: 60, velocity: 100 }, CellFormat::Legacy);
+        let bytes = one(
+            EventKind::NoteOn {
+                channel: 1,
+                note: 60,
+                velocity: 100,
+            },
+            CellFormat::Legacy,
+        );
         assert_eq!(bytes.len(), 28);
         assert_eq!(bytes[0], event_type::NOTEON);
         assert_eq!(bytes[3], address::QUEUE_DIRECT);
-        assert_eq!(&bytes[12..16], &[0, 3, address::SUBSCRIBERS, address::UNKNOWN]);
+        assert_eq!(
+            &bytes[12..16],
+            &[0, 3, address::SUBSCRIBERS, address::UNKNOWN]
+        );
         assert_eq!(&bytes[16..19], &[1, 60, 100]);
     }
 
     #[test]
     fn sysex_is_written_unpadded_after_its_cell() {
         let bytes = one(EventKind::SysEx(vec![0xF0, 1, 2, 0xF7]), CellFormat::Ump);
-        assert_eq!(bytes.len(), 28 + 4, "legacy cell even for a UMP client, then the data");
-        assert_eq!(bytes[1] & event_flags::LENGTH_MASK, event_flags::LENGTH_VARIABLE);
+        assert_eq!(
+            bytes.len(),
+            28 + 4,
+            "legacy cell even for a UMP client, then the data"
+        );
+        assert_eq!(
+            bytes[1] & event_flags::LENGTH_MASK,
+            event_flags::LENGTH_VARIABLE
+        );
         assert_eq!(&bytes[16..20], &4u32.to_ne_bytes());
         assert_eq!(&bytes[28..], &[0xF0, 1, 2, 0xF7]);
     }
@@ -550,7 +755,9 @@ mod tests {
         assert_eq!(bytes.len(), 32);
         assert_ne!(bytes[1] & event_flags::UMP, 0);
         let decoded = decode_batch(&as_delivered(bytes, CellFormat::Ump), CellFormat::Ump);
-        let EventKind::Ump(back) = &decoded[0].as_ref().unwrap().kind else { panic!("{decoded:?}") };
+        let EventKind::Ump(back) = &decoded[0].as_ref().unwrap().kind else {
+            panic!("{decoded:?}")
+        };
         assert_eq!(back.words(), &[0x4090_3c00, 0xc924_0000]);
         let mut out = Vec::new();
         assert_eq!(
@@ -565,18 +772,31 @@ mod tests {
         for kind in [
             EventKind::Clock,
             EventKind::SysEx(vec![0xF0, 0x7E, 0xF7]),
-            EventKind::NoteOn { channel: 0, note: 64, velocity: 1 },
+            EventKind::NoteOn {
+                channel: 0,
+                note: 64,
+                velocity: 1,
+            },
         ] {
-            bytes.extend(as_delivered(one(kind, CellFormat::Legacy), CellFormat::Legacy));
+            bytes.extend(as_delivered(
+                one(kind, CellFormat::Legacy),
+                CellFormat::Legacy,
+            ));
         }
-        let kinds: Vec<EventKind> =
-            decode_batch(&bytes, CellFormat::Legacy).into_iter().map(|e| e.unwrap().kind).collect();
+        let kinds: Vec<EventKind> = decode_batch(&bytes, CellFormat::Legacy)
+            .into_iter()
+            .map(|e| e.unwrap().kind)
+            .collect();
         assert_eq!(
             kinds,
             vec![
                 EventKind::Clock,
                 EventKind::SysEx(vec![0xF0, 0x7E, 0xF7]),
-                EventKind::NoteOn { channel: 0, note: 64, velocity: 1 },
+                EventKind::NoteOn {
+                    channel: 0,
+                    note: 64,
+                    velocity: 1
+                },
             ]
         );
     }
@@ -590,57 +810,118 @@ mod tests {
         assert_eq!(
             event.kind,
             EventKind::PortSubscribed {
-                sender: Address { client: 129, port: 0 },
-                dest: Address { client: 128, port: 2 }
+                sender: Address {
+                    client: 129,
+                    port: 0
+                },
+                dest: Address {
+                    client: 128,
+                    port: 2
+                }
             }
         );
         assert!(event.kind.is_system());
         cell[0] = event_type::CLIENT_START;
         assert_eq!(
-            decode_batch(&cell, CellFormat::Legacy).remove(0).unwrap().kind,
-            EventKind::ClientStart(Address { client: 129, port: 0 })
+            decode_batch(&cell, CellFormat::Legacy)
+                .remove(0)
+                .unwrap()
+                .kind,
+            EventKind::ClientStart(Address {
+                client: 129,
+                port: 0
+            })
         );
         cell[0] = 99; // a user event type
         assert_eq!(
-            decode_batch(&cell, CellFormat::Legacy).remove(0).unwrap().kind,
+            decode_batch(&cell, CellFormat::Legacy)
+                .remove(0)
+                .unwrap()
+                .kind,
             EventKind::Unknown { event_type: 99 }
         );
     }
 
     #[test]
     fn truncated_input_is_an_error_not_a_panic() {
-        let note = one(EventKind::NoteOn { channel: 0, note: 1, velocity: 1 }, CellFormat::Legacy);
+        let note = one(
+            EventKind::NoteOn {
+                channel: 0,
+                note: 1,
+                velocity: 1,
+            },
+            CellFormat::Legacy,
+        );
         for len in 1..28 {
             let got = decode_batch(&note[..len], CellFormat::Legacy);
-            assert_eq!(got, vec![Err(DecodeError::TruncatedCell { cell: 28, available: len })]);
+            assert_eq!(
+                got,
+                vec![Err(DecodeError::TruncatedCell {
+                    cell: 28,
+                    available: len
+                })]
+            );
         }
         // A UMP reader given a 28-byte remainder.
         assert!(matches!(
             decode_batch(&note, CellFormat::Ump)[..],
-            [Err(DecodeError::TruncatedCell { cell: 32, available: 28 })]
+            [Err(DecodeError::TruncatedCell {
+                cell: 32,
+                available: 28
+            })]
         ));
         // A SysEx that declares more data than follows.
-        let sysex = as_delivered(one(EventKind::SysEx(vec![0xF0; 100]), CellFormat::Legacy), CellFormat::Legacy);
+        let sysex = as_delivered(
+            one(EventKind::SysEx(vec![0xF0; 100]), CellFormat::Legacy),
+            CellFormat::Legacy,
+        );
         let got = decode_batch(&sysex[..28 + 50], CellFormat::Legacy);
-        assert_eq!(got, vec![Err(DecodeError::TruncatedData { declared: 100, padded: 112, available: 50 })]);
+        assert_eq!(
+            got,
+            vec![Err(DecodeError::TruncatedData {
+                declared: 100,
+                padded: 112,
+                available: 50
+            })]
+        );
         let mut huge = [0u8; 28];
         huge[0] = event_type::SYSEX;
         huge[1] = event_flags::LENGTH_VARIABLE;
         huge[16..20].copy_from_slice(&u32::MAX.to_ne_bytes());
-        assert!(matches!(decode_batch(&huge, CellFormat::Legacy)[..], [Err(DecodeError::TruncatedData { .. })]));
+        assert!(matches!(
+            decode_batch(&huge, CellFormat::Legacy)[..],
+            [Err(DecodeError::TruncatedData { .. })]
+        ));
     }
 
     #[test]
     fn out_of_range_values_spoil_only_their_event() {
-        let mut bytes = one(EventKind::NoteOn { channel: 0, note: 1, velocity: 1 }, CellFormat::Legacy);
+        let mut bytes = one(
+            EventKind::NoteOn {
+                channel: 0,
+                note: 1,
+                velocity: 1,
+            },
+            CellFormat::Legacy,
+        );
         bytes[16] = 16; // channel 16
         bytes.extend(one(EventKind::Stop, CellFormat::Legacy));
         let got = decode_batch(&bytes, CellFormat::Legacy);
-        assert_eq!(got[0], Err(DecodeError::OutOfRange { what: "channel", value: 16, min: 0, max: 15 }));
+        assert_eq!(
+            got[0],
+            Err(DecodeError::OutOfRange(OutOfRange {
+                what: "channel",
+                value: 16,
+                range: (0, 15)
+            }))
+        );
         assert_eq!(got[1].as_ref().unwrap().kind, EventKind::Stop);
         let mut sysex = [0u8; 28];
         sysex[0] = event_type::SYSEX;
-        assert!(matches!(decode_batch(&sysex, CellFormat::Legacy)[0], Err(DecodeError::SysExNotVariable { .. })));
+        assert!(matches!(
+            decode_batch(&sysex, CellFormat::Legacy)[0],
+            Err(DecodeError::SysExNotVariable { .. })
+        ));
     }
 
     #[test]
@@ -655,7 +936,11 @@ mod tests {
                 state ^= state << 5;
                 *b = state as u8;
             }
-            bytes[1] = if round % 2 == 0 { event_flags::LENGTH_VARIABLE } else { event_flags::UMP };
+            bytes[1] = if round % 2 == 0 {
+                event_flags::LENGTH_VARIABLE
+            } else {
+                event_flags::UMP
+            };
             for format in [CellFormat::Legacy, CellFormat::Ump] {
                 let _ = decode_batch(&bytes[..(round * 3) % 600], format);
             }
@@ -665,22 +950,50 @@ mod tests {
     #[test]
     fn the_encoder_checks_ranges_and_refuses_kernel_events() {
         let mut out = Vec::new();
-        let bad = EventKind::NoteOn { channel: 16, note: 0, velocity: 0 };
+        let bad = EventKind::NoteOn {
+            channel: 16,
+            note: 0,
+            velocity: 0,
+        };
         let err = encode(&bad, 0, CellFormat::Legacy, &mut out).unwrap_err();
-        assert_eq!(err.to_string(), "channel 16 is out of range: MIDI 1.0 allows 0 to 15");
-        let bad = EventKind::PitchBend { channel: 0, value: 9000 };
-        assert!(matches!(encode(&bad, 0, CellFormat::Legacy, &mut out), Err(EncodeError::OutOfRange { .. })));
+        assert_eq!(
+            err.to_string(),
+            "channel 16 is out of range: MIDI 1.0 allows 0 to 15"
+        );
+        let bad = EventKind::PitchBend {
+            channel: 0,
+            value: 9000,
+        };
+        assert!(matches!(
+            encode(&bad, 0, CellFormat::Legacy, &mut out),
+            Err(EncodeError::OutOfRange(_))
+        ));
         let notice = EventKind::PortExit(Address::default());
-        assert!(matches!(encode(&notice, 0, CellFormat::Legacy, &mut out), Err(EncodeError::NotSendable { .. })));
-        assert_eq!(encode(&EventKind::SysEx(vec![]), 0, CellFormat::Legacy, &mut out), Err(EncodeError::EmptySysEx));
+        assert!(matches!(
+            encode(&notice, 0, CellFormat::Legacy, &mut out),
+            Err(EncodeError::NotSendable { .. })
+        ));
+        assert_eq!(
+            encode(&EventKind::SysEx(vec![]), 0, CellFormat::Legacy, &mut out),
+            Err(EncodeError::EmptySysEx)
+        );
         assert!(out.is_empty(), "nothing is appended for a refused event");
     }
 
     #[test]
     fn ump_packet_length_follows_the_message_type() {
         assert_eq!(UmpPacket::new(&[0x2090_3c64]).unwrap().words().len(), 1);
-        assert_eq!(UmpPacket::new(&[0x4090_3c00, 1, 2, 3]).unwrap().words(), &[0x4090_3c00, 1]);
-        assert_eq!(UmpPacket::new(&[0xF000_0000, 1, 2, 3]).unwrap().words().len(), 4);
+        assert_eq!(
+            UmpPacket::new(&[0x4090_3c00, 1, 2, 3]).unwrap().words(),
+            &[0x4090_3c00, 1]
+        );
+        assert_eq!(
+            UmpPacket::new(&[0xF000_0000, 1, 2, 3])
+                .unwrap()
+                .words()
+                .len(),
+            4
+        );
         assert!(UmpPacket::new(&[0x4090_3c00]).is_none());
         assert!(UmpPacket::new(&[]).is_none());
     }

@@ -44,9 +44,16 @@ pub enum SeqError {
     #[error("could not open {path}: {source}")]
     Open { path: PathBuf, source: io::Error },
     #[error("the sequencer refused {operation}: {source}")]
-    Refused { operation: &'static str, source: io::Error },
+    Refused {
+        operation: &'static str,
+        source: io::Error,
+    },
     #[error("{what} {name:?} is {len} bytes; the sequencer keeps at most {MAX_NAME_BYTES}")]
-    NameTooLong { what: &'static str, name: String, len: usize },
+    NameTooLong {
+        what: &'static str,
+        name: String,
+        len: usize,
+    },
     #[error("{what} {name:?} contains a NUL byte, which the sequencer cannot store")]
     NameHasNul { what: &'static str, name: String },
     #[error(
@@ -62,7 +69,12 @@ pub enum SeqError {
     #[error("UMP {what} needs a client in UMP mode; this client is MIDI 1.0 (midi_version 0)")]
     NotUmp { what: &'static str },
     #[error("{what} {value} is out of range: allowed {min} to {max}")]
-    OutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
+    OutOfRange {
+        what: &'static str,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
 }
 
 fn refused(operation: &'static str) -> impl FnOnce(io::Error) -> SeqError {
@@ -324,7 +336,8 @@ impl Seq {
     }
 
     fn own_client_info(&self) -> Result<SeqClientInfo, SeqError> {
-        self.client_info_raw(self.client).map_err(refused("GET_CLIENT_INFO"))
+        self.client_info_raw(self.client)
+            .map_err(refused("GET_CLIENT_INFO"))
     }
 
     fn client_info_raw(&self, client: u8) -> io::Result<SeqClientInfo> {
@@ -338,7 +351,8 @@ impl Seq {
     pub fn set_client_name(&self, name: &str) -> Result<(), SeqError> {
         let mut info = self.own_client_info()?;
         info.name = name_field("client name", name)?;
-        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_INFO, &mut info).map_err(refused("SET_CLIENT_INFO"))
+        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_INFO, &mut info)
+            .map_err(refused("SET_CLIENT_INFO"))
     }
 
     /// Sets the client's MIDI version. Everything else in the client record is kept: the
@@ -360,7 +374,9 @@ impl Seq {
     pub fn negotiate_midi2(&mut self) -> Result<Negotiation, SeqError> {
         match self.set_midi_version(MidiVersion::UmpMidi2) {
             Ok(()) => Ok(Negotiation::Midi2),
-            Err(SeqError::Refused { source, .. }) if source.raw_os_error() == Some(libc::EINVAL) => {
+            Err(SeqError::Refused { source, .. })
+                if source.raw_os_error() == Some(libc::EINVAL) =>
+            {
                 self.format = CellFormat::Legacy;
                 Ok(Negotiation::Midi1NoUmpKernel)
             }
@@ -379,15 +395,20 @@ impl Seq {
         let events = in_range("input pool", events as i64, 1, 2000)? as i32;
         let mut pool = sys::zeroed::<SeqClientPool>();
         pool.client = self.client as i32;
-        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_POOL, &mut pool).map_err(refused("GET_CLIENT_POOL"))?;
+        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_POOL, &mut pool)
+            .map_err(refused("GET_CLIENT_POOL"))?;
         pool.input_pool = events;
-        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_POOL, &mut pool).map_err(refused("SET_CLIENT_POOL"))
+        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_POOL, &mut pool)
+            .map_err(refused("SET_CLIENT_POOL"))
     }
 
     /// Creates a port and returns its number.
     pub fn create_port(&self, spec: &PortSpec) -> Result<u8, SeqError> {
         let mut info = sys::zeroed::<SeqPortInfo>();
-        info.addr = SeqAddr { client: self.client, port: spec.number.unwrap_or(0) };
+        info.addr = SeqAddr {
+            client: self.client,
+            port: spec.number.unwrap_or(0),
+        };
         info.name = name_field("port name", &spec.name)?;
         info.capability = spec.capability;
         info.port_type = spec.port_type;
@@ -403,7 +424,10 @@ impl Seq {
 
     /// Renames one of our ports; subscribers stay connected.
     pub fn rename_port(&self, port: u8, name: &str) -> Result<(), SeqError> {
-        let mut info = self.port_info_raw(Address { client: self.client, port })?;
+        let mut info = self.port_info_raw(Address {
+            client: self.client,
+            port,
+        })?;
         info.name = name_field("port name", name)?;
         sys::ioctl(self.fd.as_fd(), sys::SET_PORT_INFO, &mut info).map_err(refused("SET_PORT_INFO"))
     }
@@ -411,7 +435,10 @@ impl Seq {
     /// Changes one of our ports' capability bits (alsa-lib does this for group ports once a
     /// block covers them).
     pub fn set_port_capability(&self, port: u8, capability: u32) -> Result<(), SeqError> {
-        let mut info = self.port_info_raw(Address { client: self.client, port })?;
+        let mut info = self.port_info_raw(Address {
+            client: self.client,
+            port,
+        })?;
         info.capability = capability;
         sys::ioctl(self.fd.as_fd(), sys::SET_PORT_INFO, &mut info).map_err(refused("SET_PORT_INFO"))
     }
@@ -419,14 +446,21 @@ impl Seq {
     /// Deletes one of our ports; the kernel drops its subscriptions.
     pub fn delete_port(&self, port: u8) -> Result<(), SeqError> {
         let mut info = sys::zeroed::<SeqPortInfo>();
-        info.addr = SeqAddr { client: self.client, port };
+        info.addr = SeqAddr {
+            client: self.client,
+            port,
+        };
         sys::ioctl(self.fd.as_fd(), sys::DELETE_PORT, &mut info).map_err(refused("DELETE_PORT"))
     }
 
     fn port_info_raw(&self, address: Address) -> Result<SeqPortInfo, SeqError> {
         let mut info = sys::zeroed::<SeqPortInfo>();
-        info.addr = SeqAddr { client: address.client, port: address.port };
-        sys::ioctl(self.fd.as_fd(), sys::GET_PORT_INFO, &mut info).map_err(refused("GET_PORT_INFO"))?;
+        info.addr = SeqAddr {
+            client: address.client,
+            port: address.port,
+        };
+        sys::ioctl(self.fd.as_fd(), sys::GET_PORT_INFO, &mut info)
+            .map_err(refused("GET_PORT_INFO"))?;
         Ok(info)
     }
 
@@ -450,7 +484,12 @@ impl Seq {
                     midi_version: MidiVersion::from_raw(info.midi_version),
                 }),
                 Err(err) if err.raw_os_error() == Some(libc::ENOENT) => return Ok(found),
-                Err(err) => return Err(SeqError::Refused { operation: "QUERY_NEXT_CLIENT", source: err }),
+                Err(err) => {
+                    return Err(SeqError::Refused {
+                        operation: "QUERY_NEXT_CLIENT",
+                        source: err,
+                    });
+                }
             }
         }
     }
@@ -460,7 +499,10 @@ impl Seq {
         let mut found = Vec::new();
         let mut info = sys::zeroed::<SeqPortInfo>();
         // The kernel starts the search at port + 1, and the port byte wraps: 255 starts at 0.
-        info.addr = SeqAddr { client, port: u8::MAX };
+        info.addr = SeqAddr {
+            client,
+            port: u8::MAX,
+        };
         loop {
             match sys::ioctl(self.fd.as_fd(), sys::QUERY_NEXT_PORT, &mut info) {
                 Ok(()) => {
@@ -470,7 +512,12 @@ impl Seq {
                     }
                 }
                 Err(err) if err.raw_os_error() == Some(libc::ENOENT) => return Ok(found),
-                Err(err) => return Err(SeqError::Refused { operation: "QUERY_NEXT_PORT", source: err }),
+                Err(err) => {
+                    return Err(SeqError::Refused {
+                        operation: "QUERY_NEXT_PORT",
+                        source: err,
+                    });
+                }
             }
         }
     }
@@ -478,27 +525,37 @@ impl Seq {
     /// Connects `sender` to `dest` (what `aconnect sender dest` does).
     pub fn subscribe(&self, sender: Address, dest: Address) -> Result<(), SeqError> {
         let mut sub = subscription(sender, dest);
-        sys::ioctl(self.fd.as_fd(), sys::SUBSCRIBE_PORT, &mut sub).map_err(refused("SUBSCRIBE_PORT"))
+        sys::ioctl(self.fd.as_fd(), sys::SUBSCRIBE_PORT, &mut sub)
+            .map_err(refused("SUBSCRIBE_PORT"))
     }
 
     /// Removes the connection from `sender` to `dest`.
     pub fn unsubscribe(&self, sender: Address, dest: Address) -> Result<(), SeqError> {
         let mut sub = subscription(sender, dest);
-        sys::ioctl(self.fd.as_fd(), sys::UNSUBSCRIBE_PORT, &mut sub).map_err(refused("UNSUBSCRIBE_PORT"))
+        sys::ioctl(self.fd.as_fd(), sys::UNSUBSCRIBE_PORT, &mut sub)
+            .map_err(refused("UNSUBSCRIBE_PORT"))
     }
 
     /// The ports that read from `port` (its output connections).
     pub fn readers_of(&self, port: Address) -> Result<Vec<Address>, SeqError> {
         let mut found = Vec::new();
         let mut query = sys::zeroed::<SeqQuerySubs>();
-        query.root = SeqAddr { client: port.client, port: port.port };
+        query.root = SeqAddr {
+            client: port.client,
+            port: port.port,
+        };
         query.query_type = 0; // SNDRV_SEQ_QUERY_SUBS_READ
         loop {
             query.index = found.len() as i32;
             match sys::ioctl(self.fd.as_fd(), sys::QUERY_SUBS, &mut query) {
                 Ok(()) => found.push(query.addr.into()),
                 Err(err) if err.raw_os_error() == Some(libc::ENOENT) => return Ok(found),
-                Err(err) => return Err(SeqError::Refused { operation: "QUERY_SUBS", source: err }),
+                Err(err) => {
+                    return Err(SeqError::Refused {
+                        operation: "QUERY_SUBS",
+                        source: err,
+                    });
+                }
             }
         }
     }
@@ -515,7 +572,10 @@ impl Seq {
         self.require_ump("block info")?;
         in_range("block", block as i64, 0, ump::MAX_BLOCKS as i64 - 1)?;
         let raw = block_record(block, info)?;
-        self.set_ump_record(client::UMP_INFO_BLOCK + block as i32, sys::struct_bytes(&raw))
+        self.set_ump_record(
+            client::UMP_INFO_BLOCK + block as i32,
+            sys::struct_bytes(&raw),
+        )
     }
 
     fn set_ump_record(&self, info_type: i32, record: &[u8]) -> Result<(), SeqError> {
@@ -523,14 +583,16 @@ impl Seq {
         info.client = self.client as i32;
         info.info_type = info_type;
         info.info[..record.len()].copy_from_slice(record);
-        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_UMP_INFO, &mut info).map_err(refused("SET_CLIENT_UMP_INFO"))
+        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_UMP_INFO, &mut info)
+            .map_err(refused("SET_CLIENT_UMP_INFO"))
     }
 
     fn get_ump_record(&self, client: u8, info_type: i32) -> Result<[u8; 512], SeqError> {
         let mut info = sys::zeroed::<SeqClientUmpInfo>();
         info.client = client as i32;
         info.info_type = info_type;
-        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_UMP_INFO, &mut info).map_err(refused("GET_CLIENT_UMP_INFO"))?;
+        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_UMP_INFO, &mut info)
+            .map_err(refused("GET_CLIENT_UMP_INFO"))?;
         Ok(info.info)
     }
 
@@ -560,7 +622,11 @@ impl Seq {
     /// `snd_seq_create_ump_endpoint` does: MIDI version from the protocol, the client named
     /// after the endpoint, the endpoint record stored, port 0 "MIDI 2.0" (the whole endpoint)
     /// and ports 1..=`groups` "Group n". Call [`Seq::create_ump_block`] for each block next.
-    pub fn create_ump_endpoint(&mut self, endpoint: &UmpEndpoint, groups: u8) -> Result<(), SeqError> {
+    pub fn create_ump_endpoint(
+        &mut self,
+        endpoint: &UmpEndpoint,
+        groups: u8,
+    ) -> Result<(), SeqError> {
         in_range("group count", groups as i64, 1, ump::MAX_GROUPS as i64)?;
         let version = if endpoint.protocol & ump::PROTO_MIDI2 != 0 {
             MidiVersion::UmpMidi2
@@ -593,7 +659,10 @@ impl Seq {
         };
         for group in info.first_group..info.first_group.saturating_add(info.num_groups) {
             let port = group + 1;
-            let mut raw = self.port_info_raw(Address { client: self.client, port })?;
+            let mut raw = self.port_info_raw(Address {
+                client: self.client,
+                port,
+            })?;
             let name = if info.name.is_empty() {
                 format!("Group {port}")
             } else {
@@ -606,7 +675,8 @@ impl Seq {
                 ump::DIR_OUTPUT => port_flags::DIR_OUTPUT,
                 _ => port_flags::DIR_BIDIRECTION,
             };
-            sys::ioctl(self.fd.as_fd(), sys::SET_PORT_INFO, &mut raw).map_err(refused("SET_PORT_INFO"))?;
+            sys::ioctl(self.fd.as_fd(), sys::SET_PORT_INFO, &mut raw)
+                .map_err(refused("SET_PORT_INFO"))?;
         }
         Ok(())
     }
@@ -618,7 +688,10 @@ impl Seq {
             Ok(n) => Ok(event::decode_batch(&self.read_buffer[..n], self.format)),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(Vec::new()),
             Err(err) if err.raw_os_error() == Some(libc::ENOSPC) => Err(SeqError::InputOverflow),
-            Err(err) => Err(SeqError::Refused { operation: "read", source: err }),
+            Err(err) => Err(SeqError::Refused {
+                operation: "read",
+                source: err,
+            }),
         }
     }
 
@@ -633,13 +706,26 @@ impl Seq {
         let mut sent = 0;
         while sent < bytes.len() {
             match sys::write(self.fd.as_fd(), &bytes[sent..]) {
-                Ok(0) => return Err(SeqError::OutputFull { sent, total: bytes.len() }),
+                Ok(0) => {
+                    return Err(SeqError::OutputFull {
+                        sent,
+                        total: bytes.len(),
+                    });
+                }
                 Ok(n) => sent += n,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    return Err(SeqError::OutputFull { sent, total: bytes.len() });
+                    return Err(SeqError::OutputFull {
+                        sent,
+                        total: bytes.len(),
+                    });
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(err) => return Err(SeqError::Refused { operation: "write", source: err }),
+                Err(err) => {
+                    return Err(SeqError::Refused {
+                        operation: "write",
+                        source: err,
+                    });
+                }
             }
         }
         Ok(())
@@ -661,7 +747,9 @@ impl AsRawFd for Seq {
 fn open_error(path: &Path, source: io::Error) -> SeqError {
     let path = path.to_path_buf();
     match source.raw_os_error() {
-        Some(libc::ENOENT) | Some(libc::ENODEV) | Some(libc::ENXIO) => SeqError::NoSequencer { path },
+        Some(libc::ENOENT) | Some(libc::ENODEV) | Some(libc::ENXIO) => {
+            SeqError::NoSequencer { path }
+        }
         Some(libc::EACCES) | Some(libc::EPERM) => SeqError::PermissionDenied { path },
         _ => SeqError::Open { path, source },
     }
@@ -671,24 +759,42 @@ fn in_range(what: &'static str, value: i64, min: i64, max: i64) -> Result<i64, S
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(SeqError::OutOfRange { what, value, min, max })
+        Err(SeqError::OutOfRange {
+            what,
+            value,
+            min,
+            max,
+        })
     }
 }
 
 fn subscription(sender: Address, dest: Address) -> SeqPortSubscribe {
     let mut sub = sys::zeroed::<SeqPortSubscribe>();
-    sub.sender = SeqAddr { client: sender.client, port: sender.port };
-    sub.dest = SeqAddr { client: dest.client, port: dest.port };
+    sub.sender = SeqAddr {
+        client: sender.client,
+        port: sender.port,
+    };
+    sub.dest = SeqAddr {
+        client: dest.client,
+        port: dest.port,
+    };
     sub
 }
 
 /// A NUL-terminated field of `N` bytes holding `name`, or why it cannot.
 fn name_field<const N: usize>(what: &'static str, name: &str) -> Result<[u8; N], SeqError> {
     if name.as_bytes().contains(&0) {
-        return Err(SeqError::NameHasNul { what, name: name.to_owned() });
+        return Err(SeqError::NameHasNul {
+            what,
+            name: name.to_owned(),
+        });
     }
     if name.len() > N - 1 {
-        return Err(SeqError::NameTooLong { what, name: name.to_owned(), len: name.len() });
+        return Err(SeqError::NameTooLong {
+            what,
+            name: name.to_owned(),
+            len: name.len(),
+        });
     }
     let mut field = [0u8; N];
     field[..name.len()].copy_from_slice(name.as_bytes());
@@ -719,13 +825,22 @@ fn endpoint_record(ep: &UmpEndpoint) -> Result<UmpEndpointInfo, SeqError> {
             max: ep.protocol_caps as i64,
         });
     }
-    in_range("block count", ep.num_blocks as i64, 0, ump::MAX_BLOCKS as i64)?;
+    in_range(
+        "block count",
+        ep.num_blocks as i64,
+        0,
+        ump::MAX_BLOCKS as i64,
+    )?;
     let mut raw = sys::zeroed::<UmpEndpointInfo>();
     raw.flags = ep.flags;
     raw.protocol_caps = ep.protocol_caps;
     raw.protocol = ep.protocol;
     raw.num_blocks = ep.num_blocks as u32;
-    raw.version = if ep.version == 0 { ump::DEFAULT_VERSION } else { ep.version };
+    raw.version = if ep.version == 0 {
+        ump::DEFAULT_VERSION
+    } else {
+        ep.version
+    };
     raw.family_id = ep.family_id;
     raw.model_id = ep.model_id;
     raw.manufacturer_id = ep.manufacturer_id;
@@ -752,7 +867,12 @@ fn endpoint_from_record(raw: &UmpEndpointInfo) -> UmpEndpoint {
 }
 
 fn block_record(block: u8, info: &UmpBlock) -> Result<UmpBlockInfo, SeqError> {
-    in_range("first group", info.first_group as i64, 0, ump::MAX_GROUPS as i64 - 1)?;
+    in_range(
+        "first group",
+        info.first_group as i64,
+        0,
+        ump::MAX_GROUPS as i64 - 1,
+    )?;
     in_range(
         "group count",
         info.num_groups as i64,
@@ -794,7 +914,10 @@ mod tests {
         let err = Seq::open_device(Path::new("/nonexistent/snd/seq")).unwrap_err();
         assert!(matches!(err, SeqError::NoSequencer { .. }), "{err:?}");
         assert!(err.to_string().contains("modprobe snd-seq"), "{err}");
-        let denied = open_error(Path::new("/dev/snd/seq"), io::Error::from_raw_os_error(libc::EACCES));
+        let denied = open_error(
+            Path::new("/dev/snd/seq"),
+            io::Error::from_raw_os_error(libc::EACCES),
+        );
         assert!(denied.to_string().contains("`audio` group"), "{denied}");
     }
 
@@ -802,7 +925,13 @@ mod tests {
     fn a_device_that_is_not_a_sequencer_is_refused_by_name() {
         let err = Seq::open_device(Path::new("/dev/null")).unwrap_err();
         assert!(
-            matches!(&err, SeqError::Refused { operation: "PVERSION", .. }),
+            matches!(
+                &err,
+                SeqError::Refused {
+                    operation: "PVERSION",
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -813,8 +942,14 @@ mod tests {
         assert_eq!(c_string(&ok), "Studio Bus (A)");
         let long = "x".repeat(64);
         let err = name_field::<64>("port name", &long).unwrap_err();
-        assert_eq!(err.to_string(), format!("port name {long:?} is 64 bytes; the sequencer keeps at most 63"));
-        assert!(matches!(name_field::<64>("client name", "a\0b"), Err(SeqError::NameHasNul { .. })));
+        assert_eq!(
+            err.to_string(),
+            format!("port name {long:?} is 64 bytes; the sequencer keeps at most 63")
+        );
+        assert!(matches!(
+            name_field::<64>("client name", "a\0b"),
+            Err(SeqError::NameHasNul { .. })
+        ));
         assert_eq!(truncate_name(&"é".repeat(40)).len(), 62);
     }
 
@@ -836,7 +971,11 @@ mod tests {
         let raw = endpoint_record(&ep).unwrap();
         assert_eq!(&sys::struct_bytes(&raw)[40..54], b"Studio Bus (A)");
         assert_eq!(endpoint_from_record(&raw), ep);
-        let mismatched = UmpEndpoint { protocol: ump::PROTO_MIDI2, protocol_caps: ump::PROTO_MIDI1, ..ep };
+        let mismatched = UmpEndpoint {
+            protocol: ump::PROTO_MIDI2,
+            protocol_caps: ump::PROTO_MIDI1,
+            ..ep
+        };
         assert!(endpoint_record(&mismatched).is_err());
 
         let block = UmpBlock {
@@ -851,7 +990,11 @@ mod tests {
         };
         let raw = block_record(0, &block).unwrap();
         assert_eq!(block_from_record(&raw), block);
-        let too_wide = UmpBlock { first_group: 15, num_groups: 2, ..block };
+        let too_wide = UmpBlock {
+            first_group: 15,
+            num_groups: 2,
+            ..block
+        };
         assert!(block_record(0, &too_wide).is_err());
     }
 
@@ -859,11 +1002,25 @@ mod tests {
     fn port_specs_follow_alsa_lib() {
         let duplex = PortSpec::duplex("Studio Bus (A)");
         assert_eq!(duplex.capability, 0b111_0011);
-        assert_eq!(duplex.port_type, port_type::MIDI_GENERIC | port_type::APPLICATION);
+        assert_eq!(
+            duplex.port_type,
+            port_type::MIDI_GENERIC | port_type::APPLICATION
+        );
         let ep = PortSpec::ump_endpoint();
-        assert_eq!((ep.name.as_str(), ep.number, ep.ump_group), ("MIDI 2.0", Some(0), 0));
+        assert_eq!(
+            (ep.name.as_str(), ep.number, ep.ump_group),
+            ("MIDI 2.0", Some(0), 0)
+        );
         assert_ne!(ep.capability & port_cap::UMP_ENDPOINT, 0);
         let group = PortSpec::ump_group(3);
-        assert_eq!((group.name.as_str(), group.number, group.ump_group, group.capability), ("Group 3", Some(3), 3, 0));
+        assert_eq!(
+            (
+                group.name.as_str(),
+                group.number,
+                group.ump_group,
+                group.capability
+            ),
+            ("Group 3", Some(3), 3, 0)
+        );
     }
 }

@@ -612,24 +612,92 @@ mod tests {
         let cases: [(u32, u32, &str); 20] = [
             (PVERSION, ior(s, 0x00, int), "PVERSION"),
             (CLIENT_ID, ior(s, 0x01, int), "CLIENT_ID"),
-            (SYSTEM_INFO, iowr(s, 0x02, size_of::<SeqSystemInfo>()), "SYSTEM_INFO"),
-            (RUNNING_MODE, iowr(s, 0x03, size_of::<SeqRunningInfo>()), "RUNNING_MODE"),
+            (
+                SYSTEM_INFO,
+                iowr(s, 0x02, size_of::<SeqSystemInfo>()),
+                "SYSTEM_INFO",
+            ),
+            (
+                RUNNING_MODE,
+                iowr(s, 0x03, size_of::<SeqRunningInfo>()),
+                "RUNNING_MODE",
+            ),
             (USER_PVERSION, iow(s, 0x04, int), "USER_PVERSION"),
-            (GET_CLIENT_INFO, iowr(s, 0x10, size_of::<SeqClientInfo>()), "GET_CLIENT_INFO"),
-            (SET_CLIENT_INFO, iow(s, 0x11, size_of::<SeqClientInfo>()), "SET_CLIENT_INFO"),
-            (GET_CLIENT_UMP_INFO, iowr(s, 0x12, size_of::<SeqClientUmpInfo>()), "GET_UMP"),
-            (SET_CLIENT_UMP_INFO, iowr(s, 0x13, size_of::<SeqClientUmpInfo>()), "SET_UMP"),
-            (CREATE_PORT, iowr(s, 0x20, size_of::<SeqPortInfo>()), "CREATE_PORT"),
-            (DELETE_PORT, iow(s, 0x21, size_of::<SeqPortInfo>()), "DELETE_PORT"),
-            (GET_PORT_INFO, iowr(s, 0x22, size_of::<SeqPortInfo>()), "GET_PORT_INFO"),
-            (SET_PORT_INFO, iow(s, 0x23, size_of::<SeqPortInfo>()), "SET_PORT_INFO"),
-            (SUBSCRIBE_PORT, iow(s, 0x30, size_of::<SeqPortSubscribe>()), "SUBSCRIBE"),
-            (UNSUBSCRIBE_PORT, iow(s, 0x31, size_of::<SeqPortSubscribe>()), "UNSUBSCRIBE"),
-            (GET_CLIENT_POOL, iowr(s, 0x4b, size_of::<SeqClientPool>()), "GET_CLIENT_POOL"),
-            (SET_CLIENT_POOL, iow(s, 0x4c, size_of::<SeqClientPool>()), "SET_CLIENT_POOL"),
-            (QUERY_SUBS, iowr(s, 0x4f, size_of::<SeqQuerySubs>()), "QUERY_SUBS"),
-            (QUERY_NEXT_CLIENT, iowr(s, 0x51, size_of::<SeqClientInfo>()), "NEXT_CLIENT"),
-            (QUERY_NEXT_PORT, iowr(s, 0x52, size_of::<SeqPortInfo>()), "NEXT_PORT"),
+            (
+                GET_CLIENT_INFO,
+                iowr(s, 0x10, size_of::<SeqClientInfo>()),
+                "GET_CLIENT_INFO",
+            ),
+            (
+                SET_CLIENT_INFO,
+                iow(s, 0x11, size_of::<SeqClientInfo>()),
+                "SET_CLIENT_INFO",
+            ),
+            (
+                GET_CLIENT_UMP_INFO,
+                iowr(s, 0x12, size_of::<SeqClientUmpInfo>()),
+                "GET_UMP",
+            ),
+            (
+                SET_CLIENT_UMP_INFO,
+                iowr(s, 0x13, size_of::<SeqClientUmpInfo>()),
+                "SET_UMP",
+            ),
+            (
+                CREATE_PORT,
+                iowr(s, 0x20, size_of::<SeqPortInfo>()),
+                "CREATE_PORT",
+            ),
+            (
+                DELETE_PORT,
+                iow(s, 0x21, size_of::<SeqPortInfo>()),
+                "DELETE_PORT",
+            ),
+            (
+                GET_PORT_INFO,
+                iowr(s, 0x22, size_of::<SeqPortInfo>()),
+                "GET_PORT_INFO",
+            ),
+            (
+                SET_PORT_INFO,
+                iow(s, 0x23, size_of::<SeqPortInfo>()),
+                "SET_PORT_INFO",
+            ),
+            (
+                SUBSCRIBE_PORT,
+                iow(s, 0x30, size_of::<SeqPortSubscribe>()),
+                "SUBSCRIBE",
+            ),
+            (
+                UNSUBSCRIBE_PORT,
+                iow(s, 0x31, size_of::<SeqPortSubscribe>()),
+                "UNSUBSCRIBE",
+            ),
+            (
+                GET_CLIENT_POOL,
+                iowr(s, 0x4b, size_of::<SeqClientPool>()),
+                "GET_CLIENT_POOL",
+            ),
+            (
+                SET_CLIENT_POOL,
+                iow(s, 0x4c, size_of::<SeqClientPool>()),
+                "SET_CLIENT_POOL",
+            ),
+            (
+                QUERY_SUBS,
+                iowr(s, 0x4f, size_of::<SeqQuerySubs>()),
+                "QUERY_SUBS",
+            ),
+            (
+                QUERY_NEXT_CLIENT,
+                iowr(s, 0x51, size_of::<SeqClientInfo>()),
+                "NEXT_CLIENT",
+            ),
+            (
+                QUERY_NEXT_PORT,
+                iowr(s, 0x52, size_of::<SeqPortInfo>()),
+                "NEXT_PORT",
+            ),
         ];
         for (written, computed, name) in cases {
             assert_eq!(written, computed, "{name}: {written:#x} != {computed:#x}");
