@@ -18,8 +18,8 @@ use midi_loopback::alsa::{
 };
 
 const NAME: &str = "Studio Bus (A)";
-/// Generous: under qemu's emulator a Python start-up alone takes seconds.
-const PEER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Generous: under qemu's emulator on a busy host a Python start-up alone can take many seconds.
+const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---- support -------------------------------------------------------------------------------
 
@@ -326,7 +326,7 @@ fn a_note_python_rtmidi_sends_arrives_in_our_read() {
 fn a_1000_byte_sysex_travels_both_ways_intact() {
     let (mut seq, address) = legacy_bus();
     let outgoing = sysex_of(1000, 3);
-    let mut listener = Peer::python(&["receive", &address.to_string(), "30"]);
+    let mut listener = Peer::python(&["receive", &address.to_string(), "60"]);
     listener.line_matching("READY", |l| l == "READY");
     wait_until("rtmidi to subscribe", || {
         seq.port_info(address).unwrap().read_use >= 1
@@ -580,7 +580,7 @@ fn a_1000_byte_sysex_crosses_between_ump_and_legacy_intact() {
         return;
     };
     let outgoing = sysex_of(1000, 3);
-    let mut listener = Peer::python(&["receive", &group_port.to_string(), "30"]);
+    let mut listener = Peer::python(&["receive", &group_port.to_string(), "60"]);
     listener.line_matching("READY", |l| l == "READY");
     wait_until("rtmidi to subscribe", || {
         seq.port_info(group_port).unwrap().read_use >= 1
@@ -634,7 +634,7 @@ fn a_midi2_peer_and_our_ump_client_exchange_ump_unchanged() {
     // Ours → pylibremidi: a MIDI 2.0 note-on with a 16-bit velocity and attribute data, which
     // no MIDI 1.0 path could carry.
     let note = [0x4090_3c03, 0x1234_5678];
-    let mut listener = Peer::ump_python(&["receive", &group_port.to_string(), "30"]);
+    let mut listener = Peer::ump_python(&["receive", &group_port.to_string(), "60"]);
     listener.line_matching("READY", |l| l == "READY");
     wait_until("pylibremidi to subscribe", || {
         seq.port_info(group_port).unwrap().read_use >= 1

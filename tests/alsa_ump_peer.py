@@ -19,8 +19,10 @@ import pylibremidi as lr
 
 def find_port(ports, address):
     client, port = (int(part) for part in address.split(":"))
+    # libremidi's ALSA backends keep a context handle in `client` and pack the sequencer
+    # address into `port` as (port << 32) | client.
     for candidate in ports:
-        if candidate.client == client and candidate.port == port:
+        if (candidate.port & 0xFFFFFFFF, candidate.port >> 32) == (client, port):
             return candidate
     sys.exit("no port %s among %r" % (address, [(p.client, p.port, p.display_name) for p in ports]))
 
@@ -28,7 +30,12 @@ def find_port(ports, address):
 def observer():
     if lr.API.ALSA_SEQ_UMP not in lr.available_ump_apis():
         sys.exit("pylibremidi offers no ALSA_SEQ_UMP backend here: %r" % lr.available_ump_apis())
-    return lr.Observer(lr.ObserverConfiguration(), lr.API.ALSA_SEQ_UMP)
+    config = lr.ObserverConfiguration()
+    # libremidi lists only hardware ports by default; ours is an application port.
+    config.track_hardware = True
+    config.track_virtual = True
+    config.track_any = True
+    return lr.Observer(config, lr.API.ALSA_SEQ_UMP)
 
 
 def send(address, messages):
@@ -52,15 +59,23 @@ def receive(address, seconds):
     arrived = queue.Queue()
     config = lr.UmpInputConfiguration()
     config.on_message = lambda ump: arrived.put(list(ump.data))
+    config.on_error = lambda text, _where: print("ERROR", text, flush=True)
+    config.on_warning = lambda text, _where: print("WARNING", text, flush=True)
     config.ignore_sysex = False
     midi_in = lr.MidiIn(config, lr.API.ALSA_SEQ_UMP)
     error = midi_in.open_port(source, "ump-peer in")
     if error:
         sys.exit("open_port failed: %s" % error)
     print("READY", flush=True)
-    try:
-        words = arrived.get(timeout=seconds)
-    except queue.Empty:
+    deadline = time.monotonic() + seconds
+    words = None
+    while words is None and time.monotonic() < deadline:
+        midi_in.poll()
+        try:
+            words = arrived.get(timeout=0.01)
+        except queue.Empty:
+            pass
+    if words is None:
         print("TIMEOUT", flush=True)
         sys.exit(1)
     print("GOT", " ".join("%08x" % w for w in words if w is not None), flush=True)
