@@ -3,6 +3,7 @@
     alsa_peer.py send ADDR HEX...     open an output to ADDR (e.g. 128:0), send each message
     alsa_peer.py receive ADDR SECS    open an input from ADDR, print the first message as
                                       "GOT <hex>" (or "TIMEOUT" after SECS seconds)
+    alsa_peer.py mido-ports           print the output port names mido sees, one a line
 
 Ports are found by the "client:port" address RtMidi appends to every port name, so a test
 never depends on how RtMidi spells the client name.
@@ -50,8 +51,19 @@ def receive(address, seconds):
     sys.exit(1)
 
 
+def mido_ports():
+    import mido
+
+    mido.set_backend("mido.backends.rtmidi")
+    for name in mido.get_output_names():
+        print("PORT", name, flush=True)
+    print("END", flush=True)
+
+
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "send":
+    if len(argv) == 2 and argv[1] == "mido-ports":
+        mido_ports()
+    elif len(argv) >= 3 and argv[1] == "send":
         send(argv[2], argv[3:])
     elif len(argv) == 4 and argv[1] == "receive":
         receive(argv[2], float(argv[3]))

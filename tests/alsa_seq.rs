@@ -275,6 +275,18 @@ fn our_client_and_port_appear_in_aconnect_list() {
 
 #[test]
 #[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
+fn mido_offers_our_port_by_name() {
+    let (_seq, address) = legacy_bus();
+    let mut peer = Peer::python(&["mido-ports"]);
+    // RtMidi names a port "client name:port name client:port".
+    let wanted = format!("PORT {NAME}:{NAME} {address}");
+    peer.line_matching(&wanted, |l| l == wanted || l == "END");
+    assert!(peer.seen.contains(&wanted), "mido listed {:?}", peer.seen);
+    peer.wait_success();
+}
+
+#[test]
+#[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
 fn a_note_we_send_reaches_aseqdump() {
     let (seq, address) = legacy_bus();
     let mut dump = Peer::spawn("aseqdump", &["-p", &address.to_string()]);
