@@ -247,6 +247,7 @@ fn our_client_and_port_appear_in_aconnect_list() {
     let (seq, address) = legacy_bus();
     let listing = aconnect_list();
     let section = aconnect_section(&listing, seq.client_id());
+    println!("aconnect -l shows us as:\n{}", section.join("\n"));
     assert!(
         section
             .first()
@@ -305,6 +306,7 @@ fn a_note_we_send_reaches_aseqdump() {
     )
     .unwrap();
     let line = dump.line_matching("a note-on", |l| l.contains("Note on"));
+    println!("aseqdump printed: {line}");
     assert!(line.contains(&address.to_string()), "{line}");
     assert!(line.contains("note 60, velocity 100"), "{line}");
 }
@@ -517,14 +519,12 @@ fn ump_endpoint_and_block_read_back_from_the_kernel() {
         (NAME, Some(MidiVersion::UmpMidi2))
     );
     let listing = aconnect_list();
-    assert!(
-        lists_port(
-            &aconnect_section(&listing, seq.client_id()),
-            1,
-            "Group 1 (Bus)"
-        ),
-        "{listing}"
+    let section = aconnect_section(&listing, seq.client_id());
+    println!(
+        "aconnect -l shows our UMP client as:\n{}",
+        section.join("\n")
     );
+    assert!(lists_port(&section, 1, "Group 1 (Bus)"), "{listing}");
 }
 
 #[test]
@@ -541,6 +541,7 @@ fn a_legacy_aseqdump_gets_the_kernels_midi1_note_from_our_ump_client() {
     let note = UmpPacket::new(&[0x4090_3c00, 0x8000_0000]).unwrap();
     seq.send(group_port.port, &[EventKind::Ump(note)]).unwrap();
     let line = dump.line_matching("a note-on", |l| l.contains("Note on"));
+    println!("aseqdump printed: {line}");
     assert!(line.contains("note 60, velocity 64"), "{line}");
 }
 
