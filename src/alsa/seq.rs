@@ -48,11 +48,12 @@ pub enum SeqError {
         operation: &'static str,
         source: io::Error,
     },
-    #[error("{what} {name:?} is {len} bytes; the sequencer keeps at most {MAX_NAME_BYTES}")]
+    #[error("{what} {name:?} is {len} bytes; the sequencer keeps at most {max}")]
     NameTooLong {
         what: &'static str,
         name: String,
         len: usize,
+        max: usize,
     },
     #[error("{what} {name:?} contains a NUL byte, which the sequencer cannot store")]
     NameHasNul { what: &'static str, name: String },
@@ -275,7 +276,6 @@ pub struct UmpBlock {
 }
 
 /// An open sequencer client.
-#[derive(Debug)]
 pub struct Seq {
     fd: OwnedFd,
     client: u8,
@@ -732,6 +732,18 @@ impl Seq {
     }
 }
 
+impl std::fmt::Debug for Seq {
+    // The 128 KiB read buffer is no one's business in a debug print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seq")
+            .field("fd", &self.fd)
+            .field("client", &self.client)
+            .field("kernel_protocol", &self.kernel_protocol())
+            .field("format", &self.format)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AsFd for Seq {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -794,6 +806,7 @@ fn name_field<const N: usize>(what: &'static str, name: &str) -> Result<[u8; N],
             what,
             name: name.to_owned(),
             len: name.len(),
+            max: N - 1,
         });
     }
     let mut field = [0u8; N];
@@ -951,6 +964,11 @@ mod tests {
             Err(SeqError::NameHasNul { .. })
         ));
         assert_eq!(truncate_name(&"é".repeat(40)).len(), 62);
+        // The UMP records have 128-byte fields, and the error says so.
+        let endpoint = "e".repeat(128);
+        let err = name_field::<128>("UMP endpoint name", &endpoint).unwrap_err();
+        assert!(err.to_string().ends_with("keeps at most 127"), "{err}");
+        assert!(name_field::<128>("UMP endpoint name", &endpoint[..127]).is_ok());
     }
 
     #[test]
