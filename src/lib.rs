@@ -9,7 +9,8 @@
 //! - [`client`]: the library applications (and the faces) use to talk to the engine.
 //! - [`engine`] (feature `engine`): the background process that owns the pairs and routes
 //!   the messages; [`netmidi`] (feature `engine`): Network MIDI 2.0 (UMP over UDP):
-//!   datagrams, sessions, a socket driver.
+//!   datagrams, sessions, a socket driver; [`alsa`] (feature `engine`): the ALSA sequencer's
+//!   kernel interface the Linux bridge stands on.
 //! - [`cli`], [`dashboard`], [`wizard`] (feature `cli`): the faces a person uses; [`face`]:
 //!   what they share (context, user-facing errors and exit codes, output style, Ctrl-C);
 //!   [`bench`](mod@bench): the measurements behind `midi bench`; [`app`]: the dispatch `main` calls,
@@ -20,6 +21,9 @@
 
 pub mod client;
 pub mod core;
+
+#[cfg(feature = "engine")]
+pub mod alsa;
 
 #[cfg(feature = "engine")]
 pub mod engine;
