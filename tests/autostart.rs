@@ -1,4 +1,4 @@
-//! Starting the engine on demand (SPEC §3, §12): racing commands end with one engine, a stale
+//! Starting the engine on demand: racing commands end with one engine, a stale
 //! socket is recovered from, one engine per state root, and unsafe state roots are refused.
 
 mod common;

@@ -1,5 +1,5 @@
 //! `midi loopback create | list | remove | update | mute | unmute` through the binary: the four
-//! create forms of the seed document, every rule of SPEC §4 with its exit code (SPEC §10), and
+//! create forms of the seed document, every rule of `core::rules` with its exit code, and
 //! the promise that a refused command creates nothing.
 
 mod common;

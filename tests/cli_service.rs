@@ -1,5 +1,5 @@
 //! `midi service start | stop | restart | status | ping` and `MIDI_NO_AUTOSTART` through the
-//! binary (SPEC §2, §3, §10).
+//! binary.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The routing contract of SPEC §6, through the client library: exact pass-through both ways,
+//! The routing contract, through the client library: exact pass-through both ways,
 //! fan-out, no echo, framing refusals, stuck receivers, mute, removal, scheduling, taps.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Persistent pairs and the configuration file (SPEC §3, §4, §11, §12): what survives a
+//! Persistent pairs and the configuration file: what survives a
 //! restart, the exact layout written, hand-written files and their unknown parts, entries that
 //! break a rule, files that are not JSON, and the file modes.
 
@@ -536,7 +536,7 @@ fn a_leftover_temporary_file_is_cleared_and_the_real_file_used() {
     );
 }
 
-// ---- Modes (SPEC §11, §12) ----
+// ---- Modes ----
 
 /// A state root that does not exist yet, inside a TestHome; its engine is stopped on drop.
 struct FreshRoot {

@@ -1,4 +1,4 @@
-//! Property tests of the configuration file (`core::config`, SPEC §11): the parser never
+//! Property tests of the configuration file (`core::config`): the parser never
 //! panics, whatever the text or the shape of the JSON; valid pairs written are read back
 //! exactly; every key and section the product does not know survives every rewrite as the
 //! same text (numbers as written — big integers, trailing zeros, exponents, `-0` — string

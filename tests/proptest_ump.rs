@@ -15,7 +15,7 @@ mod common;
 use common::proptest_config as config;
 use proptest::prelude::*;
 
-/// SPEC §6: types 0,1,2,6,7: 1 word; 3,4,8,9,A: 2; B,C: 3; 5,D,E,F: 4.
+/// Types 0,1,2,6,7: 1 word; 3,4,8,9,A: 2; B,C: 3; 5,D,E,F: 4.
 fn spec_words(mt: u8) -> usize {
     match mt {
         0x0 | 0x1 | 0x2 | 0x6 | 0x7 => 1,

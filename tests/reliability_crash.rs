@@ -1,4 +1,4 @@
-//! Crash consistency (issue 7, SPEC §11): hundreds of persistent create, update, mute,
+//! Crash consistency (issue 7): hundreds of persistent create, update, mute,
 //! persistence and remove operations through the client library while the engine is killed
 //! with SIGKILL at random moments — often in the middle of writing the file. After every
 //! restart the configuration file parses, holds exactly the result of every acknowledged

@@ -1,4 +1,4 @@
-//! Security (issue 7, SPEC §11–§12): the engine serves its own user only — even when its
+//! Security (issue 7): the engine serves its own user only — even when its
 //! socket is made reachable by everyone, a process of another user is refused by its peer
 //! credentials; a state root that is a symbolic link, owned by someone else or open to others
 //! is refused with a message naming the problem; the files stay owner-only whatever the

@@ -1,4 +1,4 @@
-//! Starting an engine when none answers (SPEC §3), the way atuin does it: a start-up lock so
+//! Starting an engine when none answers, the way atuin does it: a start-up lock so
 //! racing clients start one engine, a stale socket removed, the engine re-executed in its own
 //! session with null stdio, readiness polled with a bounded wait.
 

@@ -14,5 +14,5 @@ pub fn monotonic_ns() -> u64 {
     (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
 }
 
-/// How far in the future a timestamp may lie before it is refused (SPEC §6: up to 5 minutes).
+/// How far in the future a timestamp may lie before it is refused (up to 5 minutes).
 pub const MAX_SCHEDULE_AHEAD_NS: u64 = 5 * 60 * 1_000_000_000;

@@ -1,4 +1,4 @@
-//! The configuration file (SPEC §11), in the layout Windows MIDI Services uses for its MIDI 2.0
+//! The configuration file, in the layout Windows MIDI Services uses for its MIDI 2.0
 //! loopback transport, so a pair section can move between the two.
 //!
 //! The document is kept as a [`json_tree`] and edited in place: keys and sections this product

@@ -1,4 +1,4 @@
-//! The few kinds of failure a user can meet, each with its exit code (SPEC §10).
+//! The few kinds of failure a user can meet, each with its exit code.
 //!
 //! Library errors carry an [`ErrorKind`] so `main` can map any of them to the right exit code
 //! without knowing which room the error came from.

@@ -46,7 +46,7 @@ pub struct PairSpec {
 }
 
 impl PairSpec {
-    /// Applies every rule of SPEC §4 that does not need to know the other pairs, and fills in
+    /// Applies every rule of `core::rules` that does not need to know the other pairs, and fills in
     /// the defaults (a random association id; the unique identifier from its hex digits).
     pub fn resolve(&self) -> Result<PairDefinition, RuleError> {
         let (name_a, name_b) = match &self.names {

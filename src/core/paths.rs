@@ -1,4 +1,4 @@
-//! Where the state lives (SPEC §2): one function computes every path, and every face and the
+//! Where the state lives: one function computes every path, and every face and the
 //! engine call it, so they can never disagree about where the socket is.
 
 use std::fs;
@@ -240,7 +240,7 @@ pub fn current_uid() -> u32 {
 }
 
 /// Creates `dir` with mode 0700 if it is missing, then refuses it unless it is a real directory
-/// (not a symlink), owned by this user, and closed to group and others (SPEC §12).
+/// (not a symlink), owned by this user, and closed to group and others.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), PathError> {
     if fs::symlink_metadata(dir).is_err() {
         fs::DirBuilder::new()

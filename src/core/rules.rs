@@ -1,4 +1,4 @@
-//! Every rule a pair must satisfy (SPEC §4), in one place.
+//! Every rule a pair must satisfy, in one place.
 //!
 //! `midi loopback create`, the wizard, the dashboard form and the engine all call these
 //! functions, so a value refused by one face is refused by all of them with the same words.

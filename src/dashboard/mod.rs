@@ -1,4 +1,4 @@
-//! The full-screen dashboard (SPEC §7): `midi dashboard`, also `tui` and `top`.
+//! The full-screen dashboard: `midi dashboard`, also `tui` and `top`.
 //!
 //! The rooms, from the outside in:
 //! - [`terminal`] takes the terminal over and always gives it back;

@@ -1,5 +1,5 @@
 //! The engine: the background process that owns the pairs, routes the messages between their
-//! endpoints and keeps the persistent pairs in the configuration file (SPEC §3, §6, §11, §12).
+//! endpoints and keeps the persistent pairs in the configuration file.
 //!
 //! One engine per state root: it holds `engine.lock` for its whole life. It runs on a tokio
 //! current-thread runtime (see `docs/ARCHITECTURE.md` for why) and never busy-polls: with no

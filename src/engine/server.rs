@@ -103,7 +103,7 @@ impl Server {
                     continue;
                 }
             };
-            // SPEC §12: only our own user may connect, whatever the file permissions say.
+            // Only our own user may connect, whatever the file permissions say.
             match stream.peer_cred() {
                 Ok(cred) if cred.uid() == me => {}
                 Ok(cred) => {

@@ -1,4 +1,4 @@
-//! The guided flow for new users (SPEC §8): `midi loopback wizard`, and `midi loopback create`
+//! The guided flow for new users: `midi loopback wizard`, and `midi loopback create`
 //! with no names on a terminal.
 //!
 //! - [`flow`]: the questions, as a pure function of the answers and the pairs that exist;
