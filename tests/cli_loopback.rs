@@ -1,5 +1,5 @@
 //! `midi loopback create | list | remove | update | mute | unmute` through the binary: the four
-//! create forms of the seed document, every rule of `core::rules` with its exit code, and
+//! create forms the README shows, every rule of `core::rules` with its exit code, and
 //! the promise that a refused command creates nothing.
 
 mod common;
@@ -87,7 +87,7 @@ fn names(pair: &Value) -> (String, String) {
     )
 }
 
-// ---- The four create forms of the seed document ----
+// ---- The four create forms the README shows ----
 
 #[test]
 fn create_with_root_name_prints_both_names_ids_and_a_fresh_association_id() {
