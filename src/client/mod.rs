@@ -381,6 +381,14 @@ impl Client {
         }
     }
 
+    /// Every pair's traffic counters (cheaper than [`Client::list_pairs`] for a live view).
+    pub fn counters(&mut self) -> Result<Vec<crate::core::protocol::PairCounters>> {
+        match self.conn.request(Request::Counters)? {
+            Reply::Counters { pairs } => Ok(pairs),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Every endpoint, A then B for each pair.
     pub fn list_endpoints(&mut self) -> Result<Vec<EndpointInfo>> {
         Ok(self

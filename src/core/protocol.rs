@@ -347,6 +347,9 @@ pub enum Request {
     /// Hear of every change to the pairs as events: each existing pair first, then `synced`,
     /// then every change until the connection closes.
     Watch,
+    /// Every pair's traffic counters, without the rest of the pair (what a live view polls
+    /// while it follows the pairs themselves with `watch`).
+    Counters,
     /// Stop the engine gracefully.
     Shutdown,
 }
@@ -366,6 +369,7 @@ impl Request {
             Request::Close => "close",
             Request::Tap { .. } => "tap",
             Request::Watch => "watch",
+            Request::Counters => "counters",
             Request::Shutdown => "shutdown",
         }
     }
@@ -383,6 +387,7 @@ pub enum Reply {
     Pong,
     Status(EngineStatus),
     Pairs { pairs: Vec<PairInfo> },
+    Counters { pairs: Vec<PairCounters> },
     Pair(PairInfo),
     Opened(EndpointInfo),
     Done,
@@ -424,6 +429,14 @@ pub enum Event {
     ClientAttached { endpoint: EndpointInfo },
     /// Watching: a client detached from an endpoint.
     ClientDetached { endpoint: EndpointInfo },
+}
+
+/// One pair's counters, as `counters` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairCounters {
+    pub association_id: AssociationId,
+    pub a_to_b: DirectionStats,
+    pub b_to_a: DirectionStats,
 }
 
 /// Pair counts of [`EngineStatus`].

@@ -1,6 +1,7 @@
-//! The dashboard's only contact with the engine: a background thread that reads the counters
-//! every refresh (pairs and status), carries out the [`Command`]s the app asks for, and keeps
-//! a tap on the selected pair in a second thread. Everything it learns goes to the UI thread
+//! The dashboard's only contact with the engine: a background thread that follows the pairs
+//! through a `watch` subscription (created, changed, removed, clients coming and going), reads
+//! only the counters and the status every refresh, carries out the [`Command`]s the app asks
+//! for, and keeps a tap on the selected pair in a second thread. Everything it learns goes to the UI thread
 //! as [`Report`]s over a channel, so drawing never waits on the engine.
 //!
 //! It never starts an engine on its own: when the engine stops or restarts it reports
@@ -8,9 +9,10 @@
 //! Only [`Command::StartEngine`] (the user pressing `s`) starts one.
 
 use super::action::{Command, Report};
-use crate::client::{Client, ClientError, ClientOptions};
+use crate::client::{Client, ClientError, ClientOptions, WatchConnection};
 use crate::core::ids::{AssociationId, Direction};
-use crate::core::protocol::TimedMessage;
+use crate::core::model::PairInfo;
+use crate::core::protocol::{Event, TimedMessage};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,6 +52,7 @@ pub fn spawn(
                 reports,
                 watched: None,
                 tap: None,
+                following: None,
             }
             .run(commands)
         })
@@ -66,6 +69,41 @@ struct Source {
     reports: Sender<Report>,
     watched: Option<AssociationId>,
     tap: Option<Tap>,
+    /// The subscription and the pairs as it has reported them, in the engine's order.
+    following: Option<(WatchConnection, Vec<PairInfo>)>,
+}
+
+/// Applies one change event to the pairs a subscription follows.
+fn apply_event(pairs: &mut Vec<PairInfo>, event: Event) {
+    let find = |pairs: &Vec<PairInfo>, id| pairs.iter().position(|p| p.association_id == id);
+    match event {
+        Event::PairExisting { pair } | Event::PairCreated { pair } => {
+            match find(pairs, pair.association_id) {
+                Some(i) => pairs[i] = pair,
+                None => pairs.push(pair),
+            }
+        }
+        Event::PairUpdated { pair, .. } => {
+            if let Some(i) = find(pairs, pair.association_id) {
+                pairs[i] = pair;
+            }
+        }
+        Event::PairRemoved { pair } => {
+            if let Some(i) = find(pairs, pair.association_id) {
+                pairs.remove(i);
+            }
+        }
+        Event::ClientAttached { endpoint } | Event::ClientDetached { endpoint } => {
+            if let Some(i) = find(pairs, endpoint.association_id) {
+                let side = endpoint.side;
+                match side {
+                    crate::core::ids::Side::A => pairs[i].endpoint_a.clients = endpoint.clients,
+                    crate::core::ids::Side::B => pairs[i].endpoint_b.clients = endpoint.clients,
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A running tap thread and the flag that stops it.
@@ -148,11 +186,7 @@ impl Source {
                 }
             }
         }
-        let client = self.client.as_mut().expect("connected just above");
-        let read = client
-            .list_pairs()
-            .and_then(|pairs| Ok((pairs, client.status()?)));
-        match read {
+        match self.read_snapshot() {
             Ok((pairs, status)) => {
                 let exists = |id: AssociationId| pairs.iter().any(|p| p.association_id == id);
                 let watched_exists = self.watched.is_some_and(exists);
@@ -166,6 +200,7 @@ impl Source {
             }
             Err(e) => {
                 self.client = None;
+                self.following = None;
                 self.tap = None;
                 self.send(Report::Unreachable {
                     reason: lost_reason(&e),
@@ -173,6 +208,40 @@ impl Source {
                 Ok(false)
             }
         }
+    }
+
+    /// The pairs as the subscription has them (caught up with every event waiting), with the
+    /// counters and the status read now.
+    fn read_snapshot(
+        &mut self,
+    ) -> Result<(Vec<PairInfo>, crate::core::protocol::EngineStatus), ClientError> {
+        if self.following.is_none() {
+            let watch = Client::connect_running(&self.quiet_options(false))?
+                .ok_or(ClientError::EngineStopped)?
+                .watch()?;
+            self.following = Some((watch, Vec::new()));
+        }
+        let (watch, pairs) = self.following.as_mut().expect("subscribed just above");
+        // Everything already sent is waiting in the socket: a short wait drains it.
+        while let Some(event) = watch.next_event(Some(Duration::from_millis(1)))? {
+            if event == Event::EngineStopping {
+                return Err(ClientError::EngineStopped);
+            }
+            apply_event(pairs, event);
+        }
+        let client = self.client.as_mut().expect("connected before reading");
+        let counters = client.counters()?;
+        let status = client.status()?;
+        for c in counters {
+            if let Some(p) = pairs
+                .iter_mut()
+                .find(|p| p.association_id == c.association_id)
+            {
+                p.a_to_b = c.a_to_b;
+                p.b_to_a = c.b_to_a;
+            }
+        }
+        Ok((pairs.clone(), status))
     }
 
     /// Options for connections the dashboard makes on its own: no spinner (the screen is
@@ -337,5 +406,69 @@ fn run_tap(mut tap: crate::client::TapConnection, stop: Arc<AtomicBool>, reports
             messages: batch.into(),
             skipped,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{NameSpec, PairSpec};
+
+    fn pair(root: &str) -> PairInfo {
+        let def = PairSpec {
+            names: Some(NameSpec::Root(root.into())),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let endpoint = |side| crate::core::model::EndpointInfo {
+            id: def.endpoint_id(side),
+            name: def.endpoint(side).name.clone(),
+            description: String::new(),
+            side,
+            association_id: def.association_id,
+            clients: 0,
+        };
+        PairInfo {
+            association_id: def.association_id,
+            unique_identifier: def.unique_identifier.clone(),
+            persistent: false,
+            muted: false,
+            endpoint_a: endpoint(crate::core::ids::Side::A),
+            endpoint_b: endpoint(crate::core::ids::Side::B),
+            a_to_b: Default::default(),
+            b_to_a: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_followed_pairs_keep_the_engine_order_through_every_kind_of_change() {
+        let (one, two, three) = (pair("One"), pair("Two"), pair("Three"));
+        let mut pairs = Vec::new();
+        apply_event(&mut pairs, Event::PairExisting { pair: one.clone() });
+        apply_event(&mut pairs, Event::PairExisting { pair: two.clone() });
+        apply_event(&mut pairs, Event::Synced);
+        apply_event(
+            &mut pairs,
+            Event::PairCreated {
+                pair: three.clone(),
+            },
+        );
+        let mut renamed = two.clone();
+        renamed.endpoint_a.name = "Second (A)".into();
+        apply_event(
+            &mut pairs,
+            Event::PairUpdated {
+                pair: renamed,
+                changed: vec!["names".into()],
+            },
+        );
+        let mut attached = three.endpoint_b.clone();
+        attached.clients = 2;
+        apply_event(&mut pairs, Event::ClientAttached { endpoint: attached });
+        apply_event(&mut pairs, Event::PairRemoved { pair: one });
+        let names: Vec<_> = pairs.iter().map(|p| p.endpoint_a.name.as_str()).collect();
+        assert_eq!(names, ["Second (A)", "Three (A)"]);
+        assert_eq!(pairs[1].endpoint_b.clients, 2);
     }
 }

@@ -335,6 +335,9 @@ impl Server {
             Request::ListPairs => Ok(Reply::Pairs {
                 pairs: engine.list(now),
             }),
+            Request::Counters => Ok(Reply::Counters {
+                pairs: engine.counters(now),
+            }),
             Request::CreatePair { pair } => {
                 let persistent = pair.persistent;
                 let info = engine.create(pair, now)?;

@@ -11,7 +11,7 @@ use super::scheduler::Schedule;
 use crate::core::error::ErrorKind;
 use crate::core::ids::{AssociationId, Direction, Side};
 use crate::core::model::{EndpointInfo, PairDefinition, PairInfo, PairUpdate, find_endpoint};
-use crate::core::protocol::{EngineStatus, PairCounts, TrafficTotals, WireError};
+use crate::core::protocol::{EngineStatus, PairCounters, PairCounts, TrafficTotals, WireError};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -162,6 +162,17 @@ impl Engine {
 
     pub fn list(&self, now_ns: u64) -> Vec<PairInfo> {
         self.pairs.values().map(|p| p.info(now_ns)).collect()
+    }
+
+    pub fn counters(&self, now_ns: u64) -> Vec<PairCounters> {
+        self.pairs
+            .values()
+            .map(|p| PairCounters {
+                association_id: p.def.association_id,
+                a_to_b: p.counters[Direction::AToB.index()].snapshot(now_ns),
+                b_to_a: p.counters[Direction::BToA.index()].snapshot(now_ns),
+            })
+            .collect()
     }
 
     /// Tells the peers of one pair, then every watcher.
