@@ -14,7 +14,6 @@
 use super::args::Cli;
 use clap::CommandFactory;
 use clap_complete::env::Shells;
-use std::io::Write;
 use std::path::Path;
 
 /// The name the scripts complete for, and the program they call back into.
@@ -24,7 +23,7 @@ const COMPLETE_VAR: &str = "COMPLETE";
 
 /// `midi completions SHELL`: the completion script on stdout.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
-    std::io::stdout().write_all(completion_script(shell)?.as_bytes())?;
+    crate::face::output::out(&completion_script(shell)?)?;
     Ok(0)
 }
 

@@ -8,7 +8,7 @@ use crate::core::clock::monotonic_ns;
 use crate::core::model::EndpointInfo;
 use crate::core::protocol::TimedMessage;
 use crate::core::ump::{self, decode};
-use crate::face::output::{self, Style, Table, print_json};
+use crate::face::output::{self, Style, Table, errln, outln, print_json};
 use crate::face::{Context, UserError, interrupt};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -26,13 +26,13 @@ pub fn run(ctx: &Context, cmd: EndpointCommand) -> anyhow::Result<i32> {
 pub fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
     let endpoints = ctx.client()?.list_endpoints()?;
     if json {
-        print_json(&endpoints);
+        print_json(&endpoints)?;
         return Ok(0);
     }
     if endpoints.is_empty() {
-        println!(
+        outln!(
             "No endpoints. Create a pair with: midi loopback create --root-name \"My Loopback\""
-        );
+        )?;
         return Ok(0);
     }
     let mut t =
@@ -46,7 +46,7 @@ pub fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
             e.clients.to_string(),
         ]);
     }
-    print!("{}", t.render(ctx.style, output::terminal_width()));
+    output::out(&t.render(ctx.style, output::terminal_width()))?;
     Ok(0)
 }
 
@@ -141,10 +141,14 @@ impl SendReport {
     }
 }
 
-fn print_send_report(style: Style, r: &SendReport, json: bool, pause_ms: u64) {
+fn print_send_report(
+    style: Style,
+    r: &SendReport,
+    json: bool,
+    pause_ms: u64,
+) -> std::io::Result<()> {
     if json {
-        print_json(r);
-        return;
+        return print_json(r);
     }
     let how = if r.messages <= 1 {
         String::new()
@@ -153,17 +157,18 @@ fn print_send_report(style: Style, r: &SendReport, json: bool, pause_ms: u64) {
     } else {
         format!(" with a pause of {pause_ms} ms between each")
     };
-    println!(
+    outln!(
         "{} {} message(s){how} through {} ({}).",
         style.ok("Sent"),
         r.messages,
         r.endpoint,
         r.endpoint_id
-    );
-    println!(
+    )?;
+    outln!(
         "Total time {:.3} s, {:.0} messages/s.",
-        r.elapsed_s, r.rate_msgs_per_s
-    );
+        r.elapsed_s,
+        r.rate_msgs_per_s
+    )
 }
 
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
@@ -225,7 +230,7 @@ fn send_message(ctx: &Context, args: SendArgs) -> anyhow::Result<i32> {
     })?;
     bar.finish_and_clear();
     let report = SendReport::new(&conn, sent, sent * words.len() as u64, started);
-    print_send_report(ctx.style, &report, args.json, args.pause);
+    print_send_report(ctx.style, &report, args.json, args.pause)?;
     Ok(if interrupt::interrupted() { 1 } else { 0 })
 }
 
@@ -264,7 +269,7 @@ fn send_file(ctx: &Context, args: SendFileArgs) -> anyhow::Result<i32> {
     conn.flush()?;
     bar.finish_and_clear();
     let report = SendReport::new(&conn, sent, total_words, started);
-    print_send_report(ctx.style, &report, args.json, args.pause);
+    print_send_report(ctx.style, &report, args.json, args.pause)?;
     Ok(if interrupt::interrupted() { 1 } else { 0 })
 }
 
@@ -409,12 +414,11 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
     interrupt::install();
     let raw = RawMode::enable_if_terminal();
     let eol = raw.eol();
-    eprint!(
+    output::note_raw(&format!(
         "Monitoring {} ({}). Press Esc or Ctrl-C to stop.{eol}",
         info.name, info.id
-    );
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    ));
+    let mut out = std::io::BufWriter::new(output::Stdout::new());
     if !args.json {
         write!(out, "{}{eol}", ctx.style.bold(&table_header(decode_it)))?;
         out.flush()?;
@@ -439,12 +443,12 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
             Ok(None) => {}
             Ok(Some(Received::Overflow { dropped: n })) => {
                 dropped += n;
-                eprint!(
+                output::note_raw(&format!(
                     "{}{eol}",
                     ctx.style.warn(&format!(
                         "{n} message(s) dropped: this monitor read too slowly"
                     ))
-                );
+                ));
             }
             Ok(Some(Received::Messages(msgs))) => {
                 for m in &msgs {
@@ -508,7 +512,7 @@ fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
             "; {dropped} dropped because the monitor fell behind"
         ));
     }
-    eprintln!("{summary}.");
+    errln!("{summary}.");
     match ending {
         Some((code, message)) => {
             output::print_error(&message, None);

@@ -7,7 +7,7 @@ use crate::core::ErrorKind;
 use crate::core::ids::AssociationId;
 use crate::core::model::{NameSpec, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules;
-use crate::face::output::{self, Table, print_json};
+use crate::face::output::{self, Table, outln, print_json};
 use crate::face::{Context, UserError, pair_text};
 use std::io::IsTerminal;
 
@@ -28,7 +28,7 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
         LoopbackCommand::Remove(r) => {
             let id = parse_id(&r)?;
             let pair = ctx.client()?.remove_pair(id)?;
-            report(ctx, &pair, r.json, "Removed loopback pair");
+            report(ctx, &pair, r.json, "Removed loopback pair")?;
             0
         }
         LoopbackCommand::Update(args) => update(ctx, args)?,
@@ -66,38 +66,37 @@ fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<Next> {
     let def = spec.resolve()?;
     let pair = ctx.client()?.create_pair(def)?;
     if args.json {
-        print_json(&pair);
+        print_json(&pair)?;
     } else {
-        print!("{}", pair_text::created(ctx.style, &pair));
+        output::out(&pair_text::created(ctx.style, &pair))?;
     }
     Ok(Next::Exit(0))
 }
 
-fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) {
+fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) -> std::io::Result<()> {
     if json {
-        print_json(pair);
-    } else {
-        print!(
-            "{}\n\n{}",
-            ctx.style.ok(&format!("{headline}.")),
-            pair_text::details(ctx.style, pair)
-        );
+        return print_json(pair);
     }
+    output::out(&format!(
+        "{}\n\n{}",
+        ctx.style.ok(&format!("{headline}.")),
+        pair_text::details(ctx.style, pair)
+    ))
 }
 
 fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
     let pairs = ctx.client()?.list_pairs()?;
     if json {
-        print_json(&pairs);
+        print_json(&pairs)?;
         return Ok(0);
     }
     if pairs.is_empty() {
-        println!(
+        outln!(
             "No loopback pairs. Create one with: midi loopback create --root-name \"My Loopback\""
-        );
+        )?;
         return Ok(0);
     }
-    print!("{}", pairs_table(ctx, &pairs));
+    output::out(&pairs_table(ctx, &pairs))?;
     Ok(0)
 }
 
@@ -155,7 +154,7 @@ fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
         .into());
     }
     let pair = ctx.client()?.update_pair(id, &update)?;
-    report(ctx, &pair, args.json, "Loopback pair updated");
+    report(ctx, &pair, args.json, "Loopback pair updated")?;
     Ok(0)
 }
 
@@ -167,6 +166,6 @@ fn set_muted(ctx: &Context, r: &PairRef, muted: bool) -> anyhow::Result<i32> {
     } else {
         "Loopback pair unmuted"
     };
-    report(ctx, &pair, r.json, headline);
+    report(ctx, &pair, r.json, headline)?;
     Ok(0)
 }

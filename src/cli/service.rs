@@ -6,7 +6,7 @@ use super::measure::summarize;
 use crate::client::{Client, ClientError};
 use crate::core::ErrorKind;
 use crate::core::paths::{Paths, engine_pid};
-use crate::face::output::{self, key_values, print_json};
+use crate::face::output::{self, key_values, outln, print_json};
 use crate::face::{Context, UserError};
 
 /// Every `midi service` command but `run`, which the dispatch hands to the engine itself.
@@ -16,27 +16,27 @@ pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
         ServiceCommand::Run { .. } => unreachable!("handled before a client context exists"),
         ServiceCommand::Start => {
             if let Some(c) = Client::connect_running(&ctx.options)? {
-                println!("The engine is already running (pid {}).", c.engine_pid());
+                outln!("The engine is already running (pid {}).", c.engine_pid())?;
                 return Ok(0);
             }
             let c = start(ctx)?;
-            println!("{} (pid {}).", s.ok("Engine started"), c.engine_pid());
+            outln!("{} (pid {}).", s.ok("Engine started"), c.engine_pid())?;
             Ok(0)
         }
         ServiceCommand::Stop(args) => {
             match stop(ctx, args.force)? {
-                Stopped::NotRunning => println!("No engine is running."),
-                Stopped::Politely(pid) => println!("{} (pid {pid}).", s.ok("Engine stopped")),
-                Stopped::Forced(pid) => println!("{}", forced_message(ctx, pid)),
+                Stopped::NotRunning => outln!("No engine is running.")?,
+                Stopped::Politely(pid) => outln!("{} (pid {pid}).", s.ok("Engine stopped"))?,
+                Stopped::Forced(pid) => outln!("{}", forced_message(ctx, pid))?,
             }
             Ok(0)
         }
         ServiceCommand::Restart(args) => {
             if let Stopped::Forced(pid) = stop(ctx, args.force)? {
-                println!("{}", forced_message(ctx, pid));
+                outln!("{}", forced_message(ctx, pid))?;
             }
             let c = start(ctx)?;
-            println!("{} (pid {}).", s.ok("Engine restarted"), c.engine_pid());
+            outln!("{} (pid {}).", s.ok("Engine restarted"), c.engine_pid())?;
             Ok(0)
         }
         ServiceCommand::Status(flag) => status(ctx, flag.json),
@@ -131,70 +131,64 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
                 "config": paths.config_file,
                 "pairs": null,
                 "clients": null,
-            }));
+            }))?;
         } else {
-            println!("{}", s.warn("The engine is not running."));
-            print!(
-                "{}",
-                key_values(
-                    s,
-                    &[
-                        ("Socket", paths.socket.display().to_string()),
-                        ("Config", paths.config_file.display().to_string()),
-                    ]
-                )
-            );
-            println!("Start it with: midi service start (any command that needs it starts it too)");
+            outln!("{}", s.warn("The engine is not running."))?;
+            output::out(&key_values(
+                s,
+                &[
+                    ("Socket", paths.socket.display().to_string()),
+                    ("Config", paths.config_file.display().to_string()),
+                ],
+            ))?;
+            outln!("Start it with: midi service start (any command that needs it starts it too)")?;
         }
         return Ok(ErrorKind::Unreachable.exit_code());
     };
     let st = client.status()?;
     if json {
-        print_json(&st);
+        print_json(&st)?;
         return Ok(0);
     }
-    println!("{}", s.ok("The engine is running."));
-    print!(
-        "{}",
-        key_values(
-            s,
-            &[
-                ("Pid", st.pid.to_string()),
-                (
-                    "Version",
-                    format!("{} (protocol {})", st.version, st.protocol)
+    outln!("{}", s.ok("The engine is running."))?;
+    output::out(&key_values(
+        s,
+        &[
+            ("Pid", st.pid.to_string()),
+            (
+                "Version",
+                format!("{} (protocol {})", st.version, st.protocol),
+            ),
+            ("Uptime", output::duration(st.uptime_s)),
+            ("Socket", st.socket.display().to_string()),
+            ("Config", st.config.display().to_string()),
+            ("Log", st.log.display().to_string()),
+            (
+                "Pairs",
+                format!(
+                    "{} ({} persistent, {} transient)",
+                    st.pairs.total, st.pairs.persistent, st.pairs.transient
                 ),
-                ("Uptime", output::duration(st.uptime_s)),
-                ("Socket", st.socket.display().to_string()),
-                ("Config", st.config.display().to_string()),
-                ("Log", st.log.display().to_string()),
-                (
-                    "Pairs",
-                    format!(
-                        "{} ({} persistent, {} transient)",
-                        st.pairs.total, st.pairs.persistent, st.pairs.transient
-                    )
+            ),
+            ("Clients", st.clients.to_string()),
+            (
+                "Traffic",
+                format!(
+                    "{} messages, {} words, {} msg/s now",
+                    st.traffic.messages, st.traffic.words, st.traffic.rate_msgs_per_s
                 ),
-                ("Clients", st.clients.to_string()),
-                (
-                    "Traffic",
-                    format!(
-                        "{} messages, {} words, {} msg/s now",
-                        st.traffic.messages, st.traffic.words, st.traffic.rate_msgs_per_s
-                    )
+            ),
+            (
+                "Dropped",
+                format!(
+                    "{} overflow, {} muted, {} refused batches",
+                    st.traffic.dropped_overflow, st.traffic.dropped_muted, st.traffic.refused
                 ),
-                (
-                    "Dropped",
-                    format!(
-                        "{} overflow, {} muted, {} refused batches",
-                        st.traffic.dropped_overflow, st.traffic.dropped_muted, st.traffic.refused
-                    )
-                ),
-            ]
-        )
-    );
+            ),
+        ],
+    ))?;
     for w in &st.warnings {
-        println!("{} {w}", s.warn("Warning:"));
+        outln!("{} {w}", s.warn("Warning:"))?;
     }
     Ok(0)
 }
@@ -206,18 +200,22 @@ fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {
         let rtt = client.ping()?;
         samples.push(rtt.as_nanos() as u64);
         if !json && count <= 100 {
-            println!("ping {i:>3}: {:>8.1} µs", rtt.as_nanos() as f64 / 1000.0);
+            outln!("ping {i:>3}: {:>8.1} µs", rtt.as_nanos() as f64 / 1000.0)?;
         }
     }
     let sum = summarize(&mut samples);
     if json {
-        print_json(&sum);
+        print_json(&sum)?;
         return Ok(0);
     }
-    println!(
+    outln!(
         "{} round trips: min {:.1} µs, median {:.1} µs, p99 {:.1} µs, max {:.1} µs",
-        sum.count, sum.min_us, sum.p50_us, sum.p99_us, sum.max_us
-    );
+        sum.count,
+        sum.min_us,
+        sum.p50_us,
+        sum.p99_us,
+        sum.max_us
+    )?;
     if sum.count == 0 {
         return Err(UserError::new(ErrorKind::Failed, "no round trips measured").into());
     }

@@ -1,10 +1,36 @@
 //! How the product prints: colour (or not), tables, key/value blocks, JSON, errors, and the
 //! display width of text. Every command, the wizard and the dashboard print through these so
 //! the product has one look.
+//!
+//! Standard output is written only through [`out`], [`outln!`] and [`Stdout`], so a reader
+//! that goes away (`midi loopback list | head -1`) ends every command the same way: the write
+//! fails with [`ReaderGone`], which the dispatch turns into a quiet exit 0, as ripgrep does.
+//! Standard error is written through [`errln!`], which never fails: a diagnostic nobody can
+//! read is not worth a panic.
 
 use serde::Serialize;
-use std::io::IsTerminal;
+use std::fmt;
+use std::io::{self, IsTerminal, Write};
 use unicode_width::UnicodeWidthStr;
+
+/// `println!` that returns an `io::Result` instead of panicking (see [`out`]).
+macro_rules! outln {
+    () => {
+        $crate::face::output::out("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::face::output::out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
+
+/// `eprintln!` that never panics (see [`note`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::face::output::note(format_args!($($arg)*))
+    };
+}
+pub(crate) use errln;
 
 /// `--color`: when to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -206,11 +232,10 @@ pub fn key_values(style: Style, rows: &[(&str, String)]) -> String {
 }
 
 /// Prints a value as pretty JSON on stdout (the only thing printed in `--json` mode).
-pub fn print_json<T: Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("output types always serialise")
-    );
+pub fn print_json<T: Serialize>(value: &T) -> io::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).expect("output types always serialise");
+    text.push('\n');
+    out(&text)
 }
 
 /// Prints an error the one way the product does: `error: …` then `hint: …` lines, on stderr.
@@ -218,10 +243,91 @@ pub fn print_error(message: &str, hint: Option<&str>) {
     let style = Style {
         color: std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
-    eprintln!("{} {message}", style.bad("error:"));
+    errln!("{} {message}", style.bad("error:"));
     if let Some(h) = hint {
-        eprintln!("{} {h}", style.dim("hint:"));
+        errln!("{} {h}", style.dim("hint:"));
     }
+}
+
+/// Why a write to standard output failed when its reader closed the pipe. Only writes
+/// through this module carry it, so a broken pipe to the engine is never mistaken for it.
+#[derive(Debug)]
+pub struct ReaderGone;
+
+impl fmt::Display for ReaderGone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the reader of standard output went away")
+    }
+}
+
+impl std::error::Error for ReaderGone {}
+
+fn mark_reader_gone(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        io::Error::new(io::ErrorKind::BrokenPipe, ReaderGone)
+    } else {
+        e
+    }
+}
+
+/// Writes `text` to standard output at once (flushed, so a closed reader is noticed here).
+pub fn out(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(mark_reader_gone)
+}
+
+/// Standard output as a [`Write`] for streams of lines (monitor, watch); wrap it in a
+/// `BufWriter` and flush after each batch.
+pub struct Stdout(io::Stdout);
+
+impl Stdout {
+    pub fn new() -> Stdout {
+        Stdout(io::stdout())
+    }
+}
+
+impl Default for Stdout {
+    fn default() -> Stdout {
+        Stdout::new()
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(mark_reader_gone)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(mark_reader_gone)
+    }
+}
+
+/// Whether an error is standard output's reader going away: the end of a command whose
+/// output nobody reads any more, not a failure.
+pub fn reader_gone(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<ReaderGone>()
+            || cause
+                .downcast_ref::<io::Error>()
+                .and_then(|e| e.get_ref())
+                .is_some_and(|inner| inner.is::<ReaderGone>())
+    })
+}
+
+/// Writes one line to standard error, ignoring failure (nobody may be reading it).
+pub fn note(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{args}");
+}
+
+/// Writes `text` to standard error as it is (its own line end: raw mode wants `\r\n`),
+/// ignoring failure.
+pub fn note_raw(text: &str) {
+    let mut stderr = io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
 }
 
 #[cfg(test)]
@@ -234,6 +340,15 @@ mod tests {
         assert_eq!(duration(245), "4m 05s");
         assert_eq!(duration(3725), "1h 02m");
         assert_eq!(duration(273_600), "3d 04h");
+    }
+
+    #[test]
+    fn only_standard_output_losing_its_reader_counts_as_reader_gone() {
+        let ours = mark_reader_gone(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(reader_gone(&anyhow::Error::from(ours).context("listing")));
+        // A broken pipe to the engine is a real failure.
+        let engine = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(!reader_gone(&anyhow::Error::from(engine)));
     }
 
     #[test]
