@@ -143,14 +143,24 @@ Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Write the manual pages (one per command) into a directory
-    #[command(hide = true)]
+    /// Write the manual pages (one per command) into a manual directory
+    #[command(after_help = MAN_HELP)]
     Man {
-        /// Where to write the pages
+        /// The manual directory: the pages go into DIR/man1, where `man` looks for them
         #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         out_dir: PathBuf,
     },
 }
+
+const MAN_HELP: &str = "\
+Writes midi.1, midi-loopback.1, midi-loopback-create.1, … (one page per command) into DIR/man1.
+`man` searches DIR when it is on MANPATH, and finds ../share/man beside every directory on PATH
+by itself: after `cargo install`, ~/.cargo/share/man needs no setting at all.
+
+Examples:
+  midi man --out-dir ~/.cargo/share/man        # then: man midi-loopback-create
+  midi man --out-dir ~/.local/share/man
+  midi man --out-dir /tmp/midi-man && MANPATH=/tmp/midi-man man midi";
 
 #[derive(Debug, Args)]
 pub struct DashboardArgs {

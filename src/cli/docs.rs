@@ -74,12 +74,20 @@ const BASH_QUOTING: &str = r#"
 }
 "#;
 
-/// `midi man --out-dir DIR`: one page per command (`midi.1`, `midi-loopback-create.1`, …).
+/// `midi man --out-dir DIR`: one page per command (`midi.1`, `midi-loopback-create.1`, …) in
+/// `DIR/man1`, the section directory `man` searches under each directory of its path.
 pub fn man(out_dir: &Path) -> anyhow::Result<i32> {
-    std::fs::create_dir_all(out_dir)?;
+    let section = out_dir.join("man1");
+    std::fs::create_dir_all(&section)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", section.display()))?;
     let mut root = Cli::command().disable_help_subcommand(true);
     root.build();
-    write_pages(&root, out_dir)?;
+    write_pages(&root, &section)?;
+    crate::face::output::outln!(
+        "Wrote the manual pages into {}; `man midi` finds them when {} is on MANPATH or sits beside a directory on PATH (as ../share/man).",
+        section.display(),
+        out_dir.display()
+    )?;
     Ok(0)
 }
 
