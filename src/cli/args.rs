@@ -87,7 +87,7 @@ pub enum Command {
     #[command(
         subcommand,
         visible_alias = "midi2-loopback",
-        after_help = "Examples:\n  midi loopback create --root-name \"My Loopback\"\n  midi loopback list\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback wizard"
+        after_help = "Examples:\n  midi loopback create --root-name \"My Loopback\"\n  midi loopback list\n  midi loopback mute \"My Loopback\"\n  midi loopback remove \"My Loopback\"\n  midi loopback remove -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback wizard"
     )]
     Loopback(LoopbackCommand),
     /// List endpoints, send messages to them and monitor what arrives
@@ -413,22 +413,24 @@ pub enum LoopbackCommand {
     /// Remove a pair (and its stored entry, if it is persistent)
     #[command(
         visible_alias = "delete",
-        after_help = "Examples:\n  midi loopback remove --association-id 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i {7AF38A08-0F4B-43AD-B218-1757496F0034}"
+        after_help = "PAIR is the pair's association id, its root name, or either endpoint's name or id, \
+ignoring case; a name two pairs answer to is refused with both listed (exit 2).\n\n\
+Examples:\n  midi loopback remove \"My Loopback\"\n  midi loopback remove \"My Loopback (B)\"\n  midi loopback remove --association-id 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i {7AF38A08-0F4B-43AD-B218-1757496F0034}"
     )]
     Remove(PairRef),
     /// Rename, re-describe, or change the persistence of a pair in place
     #[command(
-        after_help = "Examples:\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --root-name \"Studio\"\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --persistent\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --name-b \"Synth In\""
+        after_help = "Examples:\n  midi loopback update \"My Loopback\" --root-name \"Studio\"\n  midi loopback update Studio --persistent\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --name-b \"Synth In\""
     )]
     Update(UpdateArgs),
     /// Mute a pair: it drops every message (and counts them)
     #[command(
-        after_help = "Example:\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+        after_help = "Examples:\n  midi loopback mute \"My Loopback\"\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
     )]
     Mute(PairRef),
     /// Unmute a pair
     #[command(
-        after_help = "Example:\n  midi loopback unmute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+        after_help = "Examples:\n  midi loopback unmute \"My Loopback\"\n  midi loopback unmute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
     )]
     Unmute(PairRef),
     /// A guided flow that creates a pair, explaining each step
@@ -479,11 +481,26 @@ pub struct CreateArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct PairRef {
+/// Which pair a command is about: PAIR (any name it has) or `-i GUID`, one of the two.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct PairChoice {
+    /// The pair: its association id, its root name, or either endpoint's name or id (ignoring
+    /// case)
+    #[arg(
+        value_name = "PAIR",
+        add = ArgValueCompleter::new(super::complete::complete_pair)
+    )]
+    pub pair: Option<String>,
     /// The pair's association id (a GUID, with or without braces)
     #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
-    pub association_id: String,
+    pub association_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PairRef {
+    #[command(flatten)]
+    pub which: PairChoice,
     /// Print the pair as JSON
     #[arg(long)]
     pub json: bool,
@@ -491,9 +508,8 @@ pub struct PairRef {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
-    pub association_id: String,
+    #[command(flatten)]
+    pub which: PairChoice,
     /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
     #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]
     pub root_name: Option<String>,

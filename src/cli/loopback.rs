@@ -2,13 +2,14 @@
 //! `create` without names on a terminal, are handed back to the dispatch as [`Next::Wizard`]:
 //! the wizard is a face of its own, and faces do not call each other.
 
-use super::args::{CreateArgs, LoopbackCommand, PairRef, UpdateArgs};
+use super::args::{CreateArgs, LoopbackCommand, PairChoice, PairRef, UpdateArgs};
+use crate::client::Client;
 use crate::core::ErrorKind;
 use crate::core::ids::AssociationId;
 use crate::core::model::{NameSpec, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules;
 use crate::face::output::{self, Table, outln, print_json};
-use crate::face::{Context, UserError, pair_text};
+use crate::face::{Context, UserError, pair_ref, pair_text};
 use std::io::IsTerminal;
 
 /// What is left to do after a loopback command.
@@ -26,8 +27,9 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
         LoopbackCommand::Wizard => return Ok(Next::Wizard(None)),
         LoopbackCommand::List(flag) => list(ctx, flag.json)?,
         LoopbackCommand::Remove(r) => {
-            let id = parse_id(&r)?;
-            let pair = ctx.client()?.remove_pair(id)?;
+            let mut client = ctx.client()?;
+            let id = chosen_pair(&mut client, &r.which, "remove")?;
+            let pair = client.remove_pair(id)?;
             report(ctx, &pair, r.json, "Removed loopback pair")?;
             0
         }
@@ -38,8 +40,43 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
     Ok(Next::Exit(code))
 }
 
-fn parse_id(r: &PairRef) -> anyhow::Result<AssociationId> {
-    Ok(rules::parse_association_id(&r.association_id)?)
+/// The association id of the pair a command names: `-i GUID` as given (the engine says when
+/// no pair has it); PAIR looked up among the engine's pairs by every name a pair has.
+fn chosen_pair(
+    client: &mut Client,
+    which: &PairChoice,
+    command: &str,
+) -> anyhow::Result<AssociationId> {
+    match (&which.association_id, &which.pair) {
+        (Some(id), _) => Ok(dash_i(id, command)?),
+        (None, Some(name)) => {
+            let pairs = client.list_pairs()?;
+            Ok(pair_ref::resolve(&pairs, name)?.association_id)
+        }
+        (None, None) => Err(UserError::new(
+            ErrorKind::Invalid,
+            "no pair given: name it (PAIR) or give --association-id GUID",
+        )
+        .into()),
+    }
+}
+
+/// `-i` takes a GUID only; one that is not a GUID is usually a name, so say how to give one.
+fn dash_i(raw: &str, command: &str) -> Result<AssociationId, UserError> {
+    rules::parse_association_id(raw).map_err(|e| {
+        let hint = match e {
+            rules::RuleError::MalformedGuid { .. } => Some(format!(
+                "to name the pair instead, leave out -i: midi loopback {command} {:?}",
+                raw.trim()
+            )),
+            _ => None,
+        };
+        let err = UserError::new(ErrorKind::Invalid, e.to_string());
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    })
 }
 
 fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<Next> {
@@ -134,7 +171,9 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
 }
 
 fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
-    let id = rules::parse_association_id(&args.association_id)?;
+    if let Some(raw) = &args.which.association_id {
+        dash_i(raw, "update")?; // a malformed id is refused before anything else
+    }
     let update = PairUpdate {
         names: args.root_name.map(NameSpec::Root),
         name_a: args.name_a,
@@ -153,14 +192,18 @@ fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
         )
         .into());
     }
-    let pair = ctx.client()?.update_pair(id, &update)?;
+    let mut client = ctx.client()?;
+    let id = chosen_pair(&mut client, &args.which, "update")?;
+    let pair = client.update_pair(id, &update)?;
     report(ctx, &pair, args.json, "Loopback pair updated")?;
     Ok(0)
 }
 
 fn set_muted(ctx: &Context, r: &PairRef, muted: bool) -> anyhow::Result<i32> {
-    let id = parse_id(r)?;
-    let pair = ctx.client()?.set_muted(id, muted)?;
+    let mut client = ctx.client()?;
+    let command = if muted { "mute" } else { "unmute" };
+    let id = chosen_pair(&mut client, &r.which, command)?;
+    let pair = client.set_muted(id, muted)?;
     let headline = if muted {
         "Loopback pair muted: it drops every message until unmuted"
     } else {
