@@ -340,18 +340,25 @@ Examples:
   midi watch-ump --timeout 10";
 
 const STOP_HELP: &str = "\
+Transient pairs end with the engine; persistent ones stay in the configuration file and come
+back at the next start. It says how many of each there were. On a terminal it asks first when
+a transient pair that is about to end has clients attached (--yes does not ask).
+
 An engine that does not answer (stopped, wedged) is not touched unless --force is given; then
 it is ended by signal (it holds its lock, so its pid is known) and its transient pairs are lost.
 
 Examples:
   midi service stop
+  midi service stop --yes
   midi service stop --force";
 
 const RESTART_HELP: &str = "\
-Persistent pairs come back from the configuration file; transient ones end.
+Persistent pairs come back from the configuration file; transient ones end (it says how many,
+and asks first on a terminal when one of them has clients attached, unless --yes).
 
 Examples:
   midi service restart
+  midi service restart --yes
   midi service restart --force    # also when the running engine does not answer";
 
 #[derive(Debug, Args)]
@@ -359,6 +366,9 @@ pub struct StopArgs {
     /// End an engine that does not answer, by signal (its transient pairs are lost)
     #[arg(long)]
     pub force: bool,
+    /// Do not ask, even when transient pairs that end have clients attached
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

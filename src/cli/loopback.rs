@@ -122,7 +122,13 @@ fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) -> std::io
 }
 
 fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
-    let pairs = ctx.client()?.list_pairs()?;
+    let mut client = ctx.client()?;
+    let pairs = client.list_pairs()?;
+    // Entries of the configuration file the engine skipped at start would otherwise be
+    // missing from the list without a word; stderr keeps `--json` clean.
+    for warning in client.status()?.warnings {
+        output::print_warning(&warning, None);
+    }
     if json {
         print_json(&pairs)?;
         return Ok(0);

@@ -1,13 +1,15 @@
 //! `midi service …`: start, stop, restart, status and ping the engine. (`midi service run` is
 //! the engine itself: the dispatch in `app` hands it to the engine, not to this face.)
 
-use super::args::ServiceCommand;
+use super::args::{ServiceCommand, StopArgs};
 use super::measure::summarize;
 use crate::client::{Client, ClientError};
 use crate::core::ErrorKind;
+use crate::core::model::PairInfo;
 use crate::core::paths::{Paths, engine_pid};
-use crate::face::output::{self, key_values, outln, print_json};
+use crate::face::output::{self, errln, key_values, outln, print_json};
 use crate::face::{Context, UserError};
+use std::io::IsTerminal;
 
 /// Every `midi service` command but `run`, which the dispatch hands to the engine itself.
 pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
@@ -24,19 +26,37 @@ pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         ServiceCommand::Stop(args) => {
-            match stop(ctx, args.force)? {
+            match stop(ctx, &args, "Stop")? {
                 Stopped::NotRunning => outln!("No engine is running.")?,
-                Stopped::Politely(pid) => outln!("{} (pid {pid}).", s.ok("Engine stopped"))?,
+                Stopped::Politely(pid, ending) => outln!(
+                    "{} (pid {pid}). {}",
+                    s.ok("Engine stopped"),
+                    ending.sentence(None)
+                )?,
                 Stopped::Forced(pid) => outln!("{}", forced_message(ctx, pid))?,
+                Stopped::Declined => return Ok(declined()),
             }
             Ok(0)
         }
         ServiceCommand::Restart(args) => {
-            if let Stopped::Forced(pid) = stop(ctx, args.force)? {
-                outln!("{}", forced_message(ctx, pid))?;
-            }
-            let c = start(ctx)?;
-            outln!("{} (pid {}).", s.ok("Engine restarted"), c.engine_pid())?;
+            let ending = match stop(ctx, &args, "Restart")? {
+                Stopped::Forced(pid) => {
+                    outln!("{}", forced_message(ctx, pid))?;
+                    None
+                }
+                Stopped::Declined => return Ok(declined()),
+                Stopped::Politely(_, ending) => Some(ending),
+                Stopped::NotRunning => None,
+            };
+            let mut c = start(ctx)?;
+            let back = c.list_pairs()?.iter().filter(|p| p.persistent).count();
+            let told = ending.map(|e| format!(" {}", e.sentence(Some(back))));
+            outln!(
+                "{} (pid {}).{}",
+                s.ok("Engine restarted"),
+                c.engine_pid(),
+                told.unwrap_or_default()
+            )?;
             Ok(0)
         }
         ServiceCommand::Status(flag) => status(ctx, flag.json),
@@ -46,8 +66,90 @@ pub fn run(ctx: &Context, cmd: ServiceCommand) -> anyhow::Result<i32> {
 
 enum Stopped {
     NotRunning,
-    Politely(u32),
+    Politely(u32, Ending),
     Forced(u32),
+    /// Asked on a terminal, the user said no: nothing was stopped.
+    Declined,
+}
+
+/// What stopping the engine ends and keeps, read from it just before it is asked to stop.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Ending {
+    transient: usize,
+    persistent: usize,
+    /// Transient pairs with clients attached, as `Studio (A) / Studio (B): 2 clients`.
+    in_use: Vec<String>,
+}
+
+impl Ending {
+    fn of(pairs: &[PairInfo]) -> Ending {
+        let mut ending = Ending::default();
+        for p in pairs {
+            if p.persistent {
+                ending.persistent += 1;
+                continue;
+            }
+            ending.transient += 1;
+            let clients = p.endpoint_a.clients + p.endpoint_b.clients;
+            if clients > 0 {
+                ending.in_use.push(format!(
+                    "{} / {}: {}",
+                    p.endpoint_a.name,
+                    p.endpoint_b.name,
+                    output::count(clients as u64, "client", "clients")
+                ));
+            }
+        }
+        ending
+    }
+
+    /// `2 transient pairs ended; 1 persistent pair is kept …` after a stop; after a restart,
+    /// `came_back` is how many persistent pairs the new engine loaded.
+    fn sentence(&self, came_back: Option<usize>) -> String {
+        if self.transient == 0 && self.persistent == 0 {
+            return "It had no pairs.".into();
+        }
+        let ended = match self.transient {
+            0 => "No transient pair ended".to_string(),
+            n => format!(
+                "{} ended",
+                output::count(n as u64, "transient pair", "transient pairs")
+            ),
+        };
+        let kept = match (self.persistent, came_back) {
+            (0, None | Some(0)) => String::new(),
+            (1, None) => "; 1 persistent pair is kept and comes back at the next start".into(),
+            (n, None) => format!("; {n} persistent pairs are kept and come back at the next start"),
+            (_, Some(1)) => "; 1 persistent pair came back from the configuration file".into(),
+            (_, Some(n)) => format!("; {n} persistent pairs came back from the configuration file"),
+        };
+        format!("{ended}{kept}.")
+    }
+}
+
+fn declined() -> i32 {
+    errln!("Nothing stopped: the engine still runs.");
+    1
+}
+
+/// On a terminal, asks before transient pairs with clients attached end; `true` to go on.
+fn confirm_ending(ending: &Ending, verb: &str) -> anyhow::Result<bool> {
+    errln!(
+        "{} with the engine, and clients are attached to these:",
+        output::count(
+            ending.transient as u64,
+            "transient pair ends",
+            "transient pairs end"
+        )
+    );
+    for line in &ending.in_use {
+        errln!("  {line}");
+    }
+    let answer = dialoguer::Confirm::new()
+        .with_prompt(format!("{verb} the engine anyway?"))
+        .default(false)
+        .interact_opt()?;
+    Ok(answer == Some(true))
 }
 
 fn forced_message(ctx: &Context, pid: u32) -> String {
@@ -57,17 +159,17 @@ fn forced_message(ctx: &Context, pid: u32) -> String {
     )
 }
 
-/// Asks the engine to stop; with `force`, ends one that does not answer by signal.
-fn stop(ctx: &Context, force: bool) -> anyhow::Result<Stopped> {
-    let asked = Client::connect_running(&ctx.options).and_then(|c| match c {
-        None => Ok(Stopped::NotRunning),
-        Some(c) => {
-            let pid = c.engine_pid();
-            c.shutdown().map(|()| Stopped::Politely(pid))
-        }
-    });
-    match asked {
-        Err(ClientError::NoAnswer { .. }) if force => {
+/// Asks the engine to stop (after asking the user, when that loses attached clients); with
+/// `--force`, ends one that does not answer by signal.
+fn stop(ctx: &Context, args: &StopArgs, verb: &str) -> anyhow::Result<Stopped> {
+    let no_answer = |e: &anyhow::Error| {
+        matches!(
+            e.downcast_ref::<ClientError>(),
+            Some(ClientError::NoAnswer { .. })
+        )
+    };
+    match ask_to_stop(ctx, args.yes, verb) {
+        Err(e) if args.force && no_answer(&e) => {
             let paths = &ctx.options.paths;
             let pid = engine_pid(&paths.engine_lock).ok_or_else(|| {
                 UserError::new(
@@ -81,8 +183,22 @@ fn stop(ctx: &Context, force: bool) -> anyhow::Result<Stopped> {
             kill_engine(paths, pid)?;
             Ok(Stopped::Forced(pid))
         }
-        other => Ok(other?),
+        other => other,
     }
+}
+
+fn ask_to_stop(ctx: &Context, yes: bool, verb: &str) -> anyhow::Result<Stopped> {
+    let Some(mut client) = Client::connect_running(&ctx.options)? else {
+        return Ok(Stopped::NotRunning);
+    };
+    let pid = client.engine_pid();
+    let ending = Ending::of(&client.list_pairs()?);
+    let on_terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes && on_terminal && !ending.in_use.is_empty() && !confirm_ending(&ending, verb)? {
+        return Ok(Stopped::Declined);
+    }
+    client.shutdown()?;
+    Ok(Stopped::Politely(pid, ending))
 }
 
 /// Ends the engine `pid` by SIGKILL (a stopped process ignores anything gentler) and waits,

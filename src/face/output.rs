@@ -121,6 +121,15 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
+/// `1 pair`, `2 pairs`, `0 pairs`: a number with its noun, never `pair(s)`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// A duration as people read it, at most two units, the second zero-padded so a live
 /// display keeps its width: `12s`, `4m 05s`, `1h 02m`, `3d 04h`.
 pub fn duration(seconds: u64) -> String {
@@ -244,6 +253,18 @@ pub fn print_error(message: &str, hint: Option<&str>) {
         color: std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
     };
     errln!("{} {message}", style.bad("error:"));
+    if let Some(h) = hint {
+        errln!("{} {h}", style.dim("hint:"));
+    }
+}
+
+/// Prints a warning the way errors are printed (`warning: …`, then `hint: …`), on stderr:
+/// something the user should know about a command that still succeeded.
+pub fn print_warning(message: &str, hint: Option<&str>) {
+    let style = Style {
+        color: std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+    };
+    errln!("{} {message}", style.warn("warning:"));
     if let Some(h) = hint {
         errln!("{} {h}", style.dim("hint:"));
     }

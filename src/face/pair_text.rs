@@ -2,7 +2,36 @@
 //! printing [`created`], so the two ways of making a pair report it the same way.
 
 use super::output::{Style, key_values};
+use super::pair_ref;
 use crate::core::model::PairInfo;
+
+/// What a whole pair is called in a sentence: its root name (`Studio`) when it has one, else
+/// both names (`Synth Out / Synth In`) — never just endpoint A's.
+pub fn pair_name(pair: &PairInfo) -> String {
+    match pair_ref::root_name(pair) {
+        Some(root) => root.to_string(),
+        None => format!("{} / {}", pair.endpoint_a.name, pair.endpoint_b.name),
+    }
+}
+
+/// How to name the pair on a command line: its root name, else endpoint A's name, quoted
+/// for a shell when needed.
+pub fn pair_argument(pair: &PairInfo) -> String {
+    let name = pair_ref::root_name(pair).unwrap_or(&pair.endpoint_a.name);
+    shell_quote(name)
+}
+
+/// Quotes a word for a POSIX shell when it needs it, the way a person would type it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else if !word.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{word}\"")
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
 
 /// The report of a new pair, the same from `midi loopback create` and from the wizard.
 pub fn created(s: Style, pair: &PairInfo) -> String {
@@ -41,4 +70,17 @@ pub fn details(s: Style, pair: &PairInfo) -> String {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("abc12345"), "abc12345");
+        assert_eq!(shell_quote("My Loopback (A)"), "\"My Loopback (A)\"");
+        assert_eq!(shell_quote("it's $5"), r"'it'\''s $5'");
+        assert_eq!(shell_quote(""), "\"\"");
+    }
 }
