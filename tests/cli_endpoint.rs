@@ -208,7 +208,7 @@ fn a_malformed_message_is_refused_with_exit_2() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("type 4").and(predicate::str::contains("exactly 2 word(s)")),
+            predicate::str::contains("type 4").and(predicate::str::contains("exactly 2 words")),
         );
     home.midi()
         .args(["endpoint", "send-message", "Bad (A)", "0xZZ"])

@@ -143,11 +143,17 @@ fn manual_pages_in_the_repository_are_current() {
 
 /// The page as `man` shows it, in plain text.
 fn rendered(page: &str) -> String {
+    join_continued_lines(&rendered_at(page, 100))
+}
+
+/// The page as `man` shows it on a terminal `width` columns wide, in plain text.
+fn rendered_at(page: &str, width: usize) -> String {
     let out = std::process::Command::new("sh")
         .arg("-c")
-        .arg("MANWIDTH=100 man -l \"$1\" | col -b")
+        .arg("MANWIDTH=$2 man -l \"$1\" | col -bx")
         .arg("sh")
         .arg(repo("man/man1").join(page))
+        .arg(width.to_string())
         .env("LANG", "C.UTF-8")
         .env_remove("MANPAGER")
         .env_remove("PAGER")
@@ -158,7 +164,7 @@ fn rendered(page: &str) -> String {
         "`man -l man/man1/{page}` failed (man and col come from .ci/install-test-deps): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    join_continued_lines(&String::from_utf8(out.stdout).unwrap())
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Joins a line that ends in ` \` with the next, as a shell reads a long example.
@@ -278,5 +284,25 @@ fn pages_written_beside_the_installed_binary_are_found_without_settings() {
             .to_string_lossy(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_page_reads_on_80_columns() {
+    let pages = files(&repo("man/man1"));
+    assert!(pages.len() > 20, "{:?}", pages.keys());
+    let mut long = Vec::new();
+    for page in pages.keys() {
+        for line in rendered_at(page, 80).lines() {
+            let columns = midi_loopback::face::output::width(line);
+            if columns > 80 {
+                long.push(format!("{page} ({columns}): {line}"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "lines past 80 columns:\n{}",
+        long.join("\n")
     );
 }

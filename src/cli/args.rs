@@ -8,18 +8,22 @@ use std::path::PathBuf;
 
 pub const AFTER_HELP: &str = "\
 Files:
-  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together in DIR
-  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (the persistent pairs)
-  Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock, else /tmp/midi-$UID/engine.sock
+  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock
+                  and log together in DIR
+  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (the
+                  persistent pairs)
+  Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock,
+                  else /tmp/midi-$UID/engine.sock
   Engine log      engine.log, beside the socket
 
 Environment:
-  MIDI_NO_AUTOSTART=1   never start an engine; fail with exit code 3 instead
+  MIDI_NO_AUTOSTART=1   never start an engine; fail with exit code 3
   NO_COLOR              no colour, unless --color always
 
 Exit codes:
-  0 success   1 failure   2 usage or validation error   3 engine unreachable
-  4 not found   5 conflict (name, unique identifier or association id in use)";
+  0 success   1 failure   2 usage or validation error
+  3 engine unreachable   4 not found
+  5 conflict (name, unique identifier or association id in use)";
 
 const QUICK_START: &str = "\
 Quick start:
@@ -44,6 +48,9 @@ Examples:
 Rules: names are trimmed, 1 to 98 UTF-8 bytes, no control characters, unique ignoring case;
 the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
 
+/// The heading of the options every command takes, apart from its own.
+const GLOBAL: &str = "Global options";
+
 /// MIDI 2.0 loopback endpoint pairs from the terminal.
 ///
 /// A loopback pair is two MIDI 2.0 (UMP) endpoints, A and B, cross-wired: what goes out on A
@@ -60,15 +67,27 @@ the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
 )]
 pub struct Cli {
     /// Keep config, socket, lock and log in DIR (overrides MIDI_HOME)
-    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath, help_heading = GLOBAL)]
     pub home: Option<PathBuf>,
 
     /// When to use colour (NO_COLOR turns it off for `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A count of at least one (`--count`), said in words: clap's own range check would print
+/// `0 is not in 1..18446744073709551615`.
+fn at_least_one(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("the count must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{text:?} is not a count; give a whole number from 1 up"
+        )),
+    }
 }
 
 /// Every command's `--help` ends with where files live and the exit codes, after its own
@@ -247,12 +266,22 @@ Examples:
   midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --offset-microseconds 500000";
 
 const MONITOR_EXAMPLES: &str = "\
+Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr. On a terminal (or with
+COLUMNS set) rows fit its width: a long field continues on the next line, in its column.
+
+JSON lines (--json), one object per message:
+  index        1, 2, 3, … in the order the messages arrived
+  timestamp    nanoseconds on the monotonic clock (`midi time` shows it)
+  words        the words as numbers; words_hex the same as \"0x20903C64\" strings
+  mt           the message type, the top nibble of the first word (0 to 15)
+  message_type the type's name; text the decoded data as the table shows it
+  group        1 to 16, as the table shows it (the UMP field is 0 to 15); likewise channel
+  …            the decoded fields of the message (note, velocity, controller, …)
+
 Examples:
   midi endpoint monitor \"My Loopback (B)\"
   midi endpoint monitor midiu_loop_b_abc12345 --json --count 100
-  midi endpoint monitor \"My Loopback (B)\" --capture-to-file session.txt --timeout 60
-
-Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
+  midi endpoint monitor \"My Loopback (B)\" --capture-to-file session.txt --timeout 60";
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
@@ -266,7 +295,7 @@ pub struct SendArgs {
     #[arg(short = 'w', long, value_enum, default_value_t = WordFormat::Hex)]
     pub word_format: WordFormat,
     /// How many times to send the message
-    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = at_least_one, value_name = "N")]
     pub count: u64,
     /// Milliseconds between repeats (0 = as fast as possible)
     #[arg(
@@ -390,7 +419,7 @@ pub struct MonitorArgs {
     #[arg(short = 's', long)]
     pub single_message: bool,
     /// Stop after N messages
-    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'c', long, value_name = "N", value_parser = at_least_one)]
     pub count: Option<u64>,
     /// Stop after this many seconds
     #[arg(long, value_name = "SECONDS")]

@@ -4,10 +4,10 @@
 
 use super::args::EndpointCommand;
 use super::{monitor, send};
-use crate::client::EndpointConnection;
+use crate::client::{ClientError, EndpointConnection};
 use crate::core::ErrorKind;
 use crate::face::output::{self, Table, outln, print_json};
-use crate::face::{Context, UserError};
+use crate::face::{Context, UserError, pair_ref};
 use std::io::IsTerminal;
 
 pub fn run(ctx: &Context, cmd: EndpointCommand) -> anyhow::Result<i32> {
@@ -76,7 +76,19 @@ pub(super) fn pick_endpoint(ctx: &Context) -> anyhow::Result<String> {
     }
 }
 
-/// Opens an endpoint on a connection of its own (exit 4 when there is no such endpoint).
+/// Opens an endpoint on a connection of its own (exit 4 when there is no such endpoint, with
+/// the names it may have meant: `X` for `X (A)`).
 pub(super) fn open(ctx: &Context, endpoint: &str) -> anyhow::Result<EndpointConnection> {
-    Ok(ctx.client()?.open_endpoint(endpoint)?)
+    match ctx.client()?.open_endpoint(endpoint) {
+        Err(e @ ClientError::Engine { .. }) if e.kind() == ErrorKind::NotFound => {
+            let pairs = ctx.client()?.list_pairs()?;
+            let near = pair_ref::near_endpoint_names(&pairs, endpoint);
+            let mut err = UserError::new(ErrorKind::NotFound, e.to_string());
+            if !near.is_empty() {
+                err = err.hint(format!("did you mean {}?", pair_ref::quoted_list(&near)));
+            }
+            Err(err.into())
+        }
+        other => Ok(other?),
+    }
 }

@@ -30,7 +30,15 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
             let mut client = ctx.client()?;
             let id = chosen_pair(&mut client, &r.which, "remove")?;
             let pair = client.remove_pair(id)?;
-            report(ctx, &pair, r.json, "Removed loopback pair")?;
+            if r.json {
+                print_json(&pair)?;
+            } else {
+                output::out(&format!(
+                    "{}\n\n{}",
+                    ctx.style.ok("Removed loopback pair."),
+                    pair_text::removed(ctx.style, &pair)
+                ))?;
+            }
             0
         }
         LoopbackCommand::Update(args) => update(ctx, args)?,

@@ -98,6 +98,13 @@ fn json_row(index: u64, msg: &TimedMessage, decode_it: bool) -> String {
             .map(|w| serde_json::Value::from(*w))
             .collect(),
     );
+    obj.insert(
+        "words_hex".into(),
+        msg.words()
+            .iter()
+            .map(|w| serde_json::Value::from(format!("0x{w:08X}")))
+            .collect(),
+    );
     obj.insert("mt".into(), ump::message_type(msg.words()[0]).into());
     let d = decode::decode(msg.words());
     obj.insert("message_type".into(), d.message_type.clone().into());
@@ -187,7 +194,8 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
                 output::note_raw(&format!(
                     "{}{eol}",
                     ctx.style.warn(&format!(
-                        "{n} message(s) dropped: this monitor read too slowly"
+                        "{} dropped: this monitor read too slowly",
+                        output::count(n, "message", "messages")
                     ))
                 ));
             }

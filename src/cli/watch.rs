@@ -63,7 +63,11 @@ fn pair_names(p: &PairInfo) -> String {
 }
 
 fn endpoint_line(e: &EndpointInfo) -> String {
-    format!("{} ({} client(s) now)", e.name, e.clients)
+    format!(
+        "{} ({} now)",
+        e.name,
+        output::count(u64::from(e.clients), "client", "clients")
+    )
 }
 
 /// One human line per event: a fixed-width verb, then what it is about.

@@ -130,6 +130,46 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// Breaks `text` into lines of at most `max` columns at spaces (runs of spaces between words
+/// become one); a word longer than a line is cut where it must, so nothing is lost.
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let gap = usize::from(!line.is_empty());
+        if !line.is_empty() && width(&line) + gap + width(word) > max {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while width(&line) > max {
+            let (head, rest) = split_at_width(&line, max);
+            lines.push(head);
+            line = rest;
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The first `max` columns of `s`, and the rest.
+fn split_at_width(s: &str, max: usize) -> (String, String) {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > max {
+            return (s[..i].to_string(), s[i..].to_string());
+        }
+        used += w;
+    }
+    (s.to_string(), String::new())
+}
+
 /// A duration as people read it, at most two units, the second zero-padded so a live
 /// display keeps its width: `12s`, `4m 05s`, `1h 02m`, `3d 04h`.
 pub fn duration(seconds: u64) -> String {
@@ -370,6 +410,17 @@ mod tests {
         // A broken pipe to the engine is a real failure.
         let engine = io::Error::from(io::ErrorKind::BrokenPipe);
         assert!(!reader_gone(&anyhow::Error::from(engine)));
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_cuts_only_words_longer_than_a_line() {
+        assert_eq!(
+            wrap("note 60 (C4), velocity 100", 12),
+            ["note 60", "(C4),", "velocity 100"]
+        );
+        assert_eq!(wrap("abcdefghij klm", 4), ["abcd", "efgh", "ij", "klm"]);
+        assert_eq!(wrap("", 10), [""]);
+        assert_eq!(wrap("fits", 10), ["fits"]);
     }
 
     #[test]

@@ -140,6 +140,26 @@ pub fn near_names(pairs: &[PairInfo], wanted: &str) -> Vec<String> {
     near
 }
 
+/// Endpoint names that contain what was typed, or that it contains, ignoring case: `X`
+/// points at `X (A)` and `X (B)`.
+pub fn near_endpoint_names(pairs: &[PairInfo], wanted: &str) -> Vec<String> {
+    let key = rules::name_key(wanted);
+    if key.is_empty() {
+        return Vec::new();
+    }
+    let mut near: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [&p.endpoint_a.name, &p.endpoint_b.name])
+        .filter(|name| {
+            let k = rules::name_key(name);
+            k.contains(&key) || key.contains(&k)
+        })
+        .cloned()
+        .collect();
+    near.truncate(5);
+    near
+}
+
 /// `"a", "b" or "c"`.
 pub fn quoted_list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();

@@ -49,10 +49,24 @@ pub fn created(s: Style, pair: &PairInfo) -> String {
 /// The key/value block of one pair: its endpoints, ids, persistence and mute.
 pub fn details(s: Style, pair: &PairInfo) -> String {
     let persistence = if pair.persistent {
-        "yes (stored in the configuration file)".to_string()
+        "yes (stored in the configuration file)"
     } else {
-        "no (lasts until the engine stops; --persistent keeps it)".to_string()
+        "no (lasts until the engine stops; --persistent keeps it)"
     };
+    block(s, pair, persistence)
+}
+
+/// The block of a pair that was just removed: nothing to keep any more, so no advice.
+pub fn removed(s: Style, pair: &PairInfo) -> String {
+    let persistence = if pair.persistent {
+        "yes (its entry in the configuration file is deleted too)"
+    } else {
+        "no"
+    };
+    block(s, pair, persistence)
+}
+
+fn block(s: Style, pair: &PairInfo, persistence: &str) -> String {
     key_values(
         s,
         &[
@@ -62,7 +76,7 @@ pub fn details(s: Style, pair: &PairInfo) -> String {
             ("", s.id(pair.endpoint_b.id.as_str())),
             ("Association Id", s.id(&pair.association_id.to_string())),
             ("Unique Id", pair.unique_identifier.to_string()),
-            ("Persistent", persistence),
+            ("Persistent", persistence.to_string()),
             ("Muted", yes_no(pair.muted).to_string()),
         ],
     )
