@@ -6,7 +6,7 @@ use super::args::EndpointCommand;
 use super::{monitor, send};
 use crate::client::{ClientError, EndpointConnection};
 use crate::core::ErrorKind;
-use crate::face::output::{self, Table, outln, print_json};
+use crate::face::output::{self, Fit, Table, outln, print_json};
 use crate::face::{Context, UserError, pair_ref};
 use std::io::IsTerminal;
 
@@ -32,8 +32,11 @@ pub fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
         )?;
         return Ok(0);
     }
-    let mut t =
-        Table::new(&["ENDPOINT ID", "NAME", "SIDE", "ASSOCIATION ID", "CLIENTS"]).shrink(&[0, 1]);
+    let mut t = Table::new(&["ENDPOINT ID", "NAME", "SIDE", "ASSOCIATION ID", "CLIENTS"])
+        .fit(0, Fit::End { min: 16 }, 1)
+        .fit(1, Fit::Middle { min: 10 }, 1)
+        .fit(3, Fit::End { min: 8 }, 0)
+        .short_header(3, "ASSOC ID");
     for e in &endpoints {
         t.row(vec![
             e.id.to_string(),

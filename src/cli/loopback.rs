@@ -8,7 +8,7 @@ use crate::core::ErrorKind;
 use crate::core::ids::AssociationId;
 use crate::core::model::{NameSpec, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules;
-use crate::face::output::{self, Table, outln, print_json};
+use crate::face::output::{self, Fit, Table, outln, print_json};
 use crate::face::{Context, UserError, pair_ref, pair_text};
 use std::io::IsTerminal;
 
@@ -153,6 +153,9 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
 
 /// The table of pairs that `list` prints.
 fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
+    // On a narrow screen the ids give way first; the names keep their end, so `Studio (A)`
+    // and `Studio (B)` stay apart.
+    let name = Fit::Middle { min: 10 };
     let mut t = Table::new(&[
         "ASSOCIATION ID",
         "ENDPOINT A",
@@ -161,7 +164,12 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
         "FLAGS",
         "CLIENTS A/B",
     ])
-    .shrink(&[1, 2, 3]);
+    .fit(0, Fit::End { min: 8 }, 0)
+    .short_header(0, "ASSOC ID")
+    .fit(1, name, 1)
+    .fit(2, name, 1)
+    .fit(3, Fit::End { min: 8 }, 0)
+    .short_header(3, "UNIQUE");
     for p in pairs {
         let mut flags = Vec::new();
         flags.push(if p.persistent {

@@ -9,7 +9,7 @@ use crate::core::clock::monotonic_ns;
 use crate::core::model::EndpointInfo;
 use crate::core::protocol::TimedMessage;
 use crate::core::ump::{self, decode};
-use crate::face::output::{self, errln};
+use crate::face::output::{self, RowLayout, Style, errln};
 use crate::face::{Context, UserError, interrupt};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -57,33 +57,148 @@ impl Drop for RawMode {
     }
 }
 
-/// One monitor row as text (the table) — words as 8-digit upper-case hex.
-fn table_row(index: u64, seconds: f64, msg: &TimedMessage, decode_it: bool) -> String {
+/// How messages are printed: the table (its columns fitted to the screen) or JSON lines.
+pub(super) struct Printer {
+    json: bool,
+    decode: bool,
+    layout: RowLayout,
+    /// Decimals of TIME (s).
+    decimals: usize,
+    style: Style,
+    /// The line end: raw mode needs `\r\n`.
+    eol: &'static str,
+}
+
+/// The widths of INDEX, TIME (and its decimals), WORDS and MESSAGE TYPE, widest first: the
+/// first that leaves DATA its room on the screen is used. WORDS holds 4, 2 or 1 words a line;
+/// the narrowest shows milliseconds, so that a MIDI 1.0 row fits 80 columns on one line.
+const LAYOUTS: [Widths; 3] = [
+    Widths {
+        index: 7,
+        time: 12,
+        decimals: 6,
+        words: 35,
+        kind: 33,
+    },
+    Widths {
+        index: 7,
+        time: 12,
+        decimals: 6,
+        words: 17,
+        kind: 26,
+    },
+    Widths {
+        index: 5,
+        time: 8,
+        decimals: 3,
+        words: 8,
+        kind: 17,
+    },
+];
+/// DATA needs this much to read well (`note C#4 (61) velocity 100`); below it the next,
+/// narrower layout is tried.
+const DATA_ROOM: usize = 26;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Widths {
+    index: usize,
+    time: usize,
+    decimals: usize,
+    words: usize,
+    kind: usize,
+}
+
+impl Printer {
+    pub(super) fn new(json: bool, decode: bool, style: Style, eol: &'static str) -> Printer {
+        let (layout, decimals) = layout(output::terminal_width(), decode);
+        Printer {
+            json,
+            decode,
+            layout,
+            decimals,
+            style,
+            eol,
+        }
+    }
+
+    /// The header line(s) of the table; nothing for JSON.
+    pub(super) fn header(&self) -> String {
+        if self.json {
+            return String::new();
+        }
+        let mut cells: Vec<String> = ["INDEX", "TIME (s)", "WORDS"].map(String::from).into();
+        if self.decode {
+            cells.extend(["GR", "CH", "MESSAGE TYPE", "DATA"].map(String::from));
+        }
+        self.lines(&cells, true)
+    }
+
+    /// One message: a row of the table (perhaps several lines), or a JSON line.
+    pub(super) fn row(&self, index: u64, seconds: f64, msg: &TimedMessage) -> String {
+        if self.json {
+            return format!("{}{}", json_row(index, msg, self.decode), self.eol);
+        }
+        let time = format!("{seconds:.*}", self.decimals);
+        self.lines(&table_cells(index, time, msg, self.decode), false)
+    }
+
+    fn lines(&self, cells: &[String], bold: bool) -> String {
+        let mut out = String::new();
+        for line in self.layout.render(cells) {
+            let line = if bold { self.style.bold(&line) } else { line };
+            out.push_str(&line);
+            out.push_str(self.eol);
+        }
+        out
+    }
+}
+
+/// The monitor's columns for a screen `width` columns wide, and the decimals of TIME: the
+/// widest layout that leaves DATA its room. Off a terminal (`None`) every message stays on
+/// one line, nothing wrapped.
+fn layout(width: Option<usize>, decode: bool) -> (RowLayout, usize) {
+    let columns = |l: Widths| {
+        let mut c = vec![(l.index, true), (l.time, true)];
+        if decode {
+            c.extend([(l.words, false), (2, true), (2, true), (l.kind, false)]);
+        }
+        c
+    };
+    let fixed = |l: Widths| columns(l).iter().map(|(w, _)| w + 2).sum::<usize>();
+    let Some(width) = width else {
+        let wide = LAYOUTS[0];
+        return (
+            RowLayout {
+                columns: columns(wide),
+                last: None,
+            },
+            wide.decimals,
+        );
+    };
+    let room = if decode { DATA_ROOM } else { 35 };
+    let chosen = LAYOUTS
+        .into_iter()
+        .find(|&l| fixed(l) + room <= width)
+        .unwrap_or(LAYOUTS[2]);
+    let last = width.saturating_sub(fixed(chosen)).max(12);
+    let layout = RowLayout {
+        columns: columns(chosen),
+        last: Some(last),
+    };
+    (layout, chosen.decimals)
+}
+
+/// The cells of one message: index, time, words (8-digit upper-case hex), and decoded, the
+/// group, channel, type and data.
+fn table_cells(index: u64, time: String, msg: &TimedMessage, decode_it: bool) -> Vec<String> {
     let words: Vec<String> = msg.words().iter().map(|w| format!("{w:08X}")).collect();
-    let mut row = format!("{index:>7}  {seconds:>12.6}  {:<35}", words.join(" "));
+    let mut cells = vec![index.to_string(), time, words.join(" ")];
     if decode_it {
         let d = decode::decode(msg.words());
         let num = |v: Option<u8>| v.map(|n| n.to_string()).unwrap_or_else(|| "-".into());
-        row.push_str(&format!(
-            "  {:>2}  {:>2}  {:<24}  {}",
-            num(d.group),
-            num(d.channel),
-            d.message_type,
-            d.text
-        ));
+        cells.extend([num(d.group), num(d.channel), d.message_type, d.text]);
     }
-    row.trim_end().to_string()
-}
-
-fn table_header(decode_it: bool) -> String {
-    let mut h = format!("{:>7}  {:>12}  {:<35}", "INDEX", "TIME (s)", "WORDS");
-    if decode_it {
-        h.push_str(&format!(
-            "  {:>2}  {:>2}  {:<24}  {}",
-            "GR", "CH", "MESSAGE TYPE", "DATA"
-        ));
-    }
-    h
+    cells
 }
 
 /// One monitor row as a JSON line.
@@ -117,39 +232,83 @@ fn json_row(index: u64, msg: &TimedMessage, decode_it: bool) -> String {
     serde_json::Value::Object(obj).to_string()
 }
 
-pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
-    let endpoint = match args.endpoint.clone() {
-        Some(e) => e,
-        None if on_terminal() => pick_endpoint(ctx)?,
-        None => {
-            return Err(UserError::new(ErrorKind::Invalid, "no endpoint given: monitor needs ENDPOINT")
-                .hint("for example: midi endpoint monitor \"My Loopback (B)\" (`midi endpoint list` shows them)")
-                .into());
-        }
+/// The endpoint to watch: as given, or chosen from a list on a terminal.
+fn choose_endpoint(ctx: &Context, given: Option<String>) -> anyhow::Result<String> {
+    match given {
+        Some(e) => Ok(e),
+        None if on_terminal() => pick_endpoint(ctx),
+        None => Err(UserError::new(ErrorKind::Invalid, "no endpoint given: monitor needs ENDPOINT")
+            .hint("for example: midi endpoint monitor \"My Loopback (B)\" (`midi endpoint list` shows them)")
+            .into()),
+    }
+}
+
+/// `--capture-to-file`: appends, after a header naming the endpoint.
+fn open_capture(
+    path: Option<&std::path::Path>,
+    info: &EndpointInfo,
+) -> anyhow::Result<Option<std::io::BufWriter<std::fs::File>>> {
+    let Some(path) = path else {
+        return Ok(None);
     };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            UserError::new(
+                ErrorKind::Invalid,
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })?;
+    writeln!(f, "# midi monitor capture of {} ({})", info.name, info.id)?;
+    writeln!(
+        f,
+        "# one message per line, words in hex; `midi endpoint send-message-file` replays it"
+    )?;
+    Ok(Some(std::io::BufWriter::new(f)))
+}
+
+/// What a monitor saw, for its summary.
+#[derive(Default)]
+struct Tally {
+    shown: u64,
+    hidden: u64,
+    dropped: u64,
+    /// Why it stopped early: the exit code and the message.
+    ending: Option<(i32, String)>,
+}
+
+impl Tally {
+    fn summary(&self, elapsed: Duration) -> String {
+        let mut summary = match self.shown {
+            0 => "No messages received".to_string(),
+            1 => "One message received".to_string(),
+            n => format!("{n} messages received"),
+        };
+        summary.push_str(&format!(" in {:.1} s", elapsed.as_secs_f64()));
+        if self.hidden > 0 {
+            summary.push_str(&format!(
+                "; {} timing clock / active sensing hidden (-r shows them)",
+                self.hidden
+            ));
+        }
+        if self.dropped > 0 {
+            summary.push_str(&format!(
+                "; {} dropped because the monitor fell behind",
+                self.dropped
+            ));
+        }
+        summary.push('.');
+        summary
+    }
+}
+
+pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
+    let endpoint = choose_endpoint(ctx, args.endpoint.clone())?;
     let mut conn = open(ctx, &endpoint)?;
     let info: EndpointInfo = conn.info().clone();
-    let mut capture = match &args.capture_to_file {
-        Some(path) => {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| {
-                    UserError::new(
-                        ErrorKind::Invalid,
-                        format!("cannot open {}: {e}", path.display()),
-                    )
-                })?;
-            writeln!(f, "# midi monitor capture of {} ({})", info.name, info.id)?;
-            writeln!(
-                f,
-                "# one message per line, words in hex; `midi endpoint send-message-file` replays it"
-            )?;
-            Some(std::io::BufWriter::new(f))
-        }
-        None => None,
-    };
+    let mut capture = open_capture(args.capture_to_file.as_deref(), &info)?;
     let limit = if args.single_message {
         Some(1)
     } else {
@@ -158,7 +317,6 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
     let deadline = args
         .timeout
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let decode_it = !args.no_decode;
     interrupt::install();
     let raw = RawMode::enable_if_terminal();
     let eol = raw.eol();
@@ -166,15 +324,13 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
         "Monitoring {} ({}). Press Esc or Ctrl-C to stop.{eol}",
         info.name, info.id
     ));
+    let printer = Printer::new(args.json, !args.no_decode, ctx.style, eol);
     let mut out = std::io::BufWriter::new(output::Stdout::new());
-    if !args.json {
-        write!(out, "{}{eol}", ctx.style.bold(&table_header(decode_it)))?;
-        out.flush()?;
-    }
+    write!(out, "{}", printer.header())?;
+    out.flush()?;
     let started = Instant::now();
     let start_ns = monotonic_ns();
-    let (mut shown, mut hidden, mut dropped) = (0u64, 0u64, 0u64);
-    let mut ending: Option<(i32, String)> = None;
+    let mut tally = Tally::default();
     'watch: loop {
         if interrupt::interrupted() || raw.stop_pressed() {
             break;
@@ -190,7 +346,7 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
         match conn.receive(Some(wait)) {
             Ok(None) => {}
             Ok(Some(Received::Overflow { dropped: n })) => {
-                dropped += n;
+                tally.dropped += n;
                 output::note_raw(&format!(
                     "{}{eol}",
                     ctx.style.warn(&format!(
@@ -202,42 +358,30 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
             Ok(Some(Received::Messages(msgs))) => {
                 for m in &msgs {
                     if !args.include_real_time_messages && decode::is_hidden_real_time(m.words()) {
-                        hidden += 1;
+                        tally.hidden += 1;
                         continue;
                     }
-                    shown += 1;
-                    if args.json {
-                        write!(out, "{}{eol}", json_row(shown, m, decode_it))?;
-                    } else {
-                        let secs = m.timestamp.saturating_sub(start_ns) as f64 / 1e9;
-                        write!(out, "{}{eol}", table_row(shown, secs, m, decode_it))?;
-                    }
+                    tally.shown += 1;
+                    let secs = m.timestamp.saturating_sub(start_ns) as f64 / 1e9;
+                    write!(out, "{}", printer.row(tally.shown, secs, m))?;
                     if let Some(c) = capture.as_mut() {
                         let w: Vec<String> =
                             m.words().iter().map(|w| format!("0x{w:08X}")).collect();
                         writeln!(c, "{}", w.join(" "))?;
                     }
-                    if limit.is_some_and(|l| shown >= l) {
+                    if limit.is_some_and(|l| tally.shown >= l) {
                         break 'watch;
                     }
                 }
                 out.flush()?;
             }
-            Err(ClientError::EndpointRemoved { endpoint }) => {
-                ending = Some((
-                    ErrorKind::NotFound.exit_code(),
-                    format!("endpoint {endpoint:?} was removed; monitor stopped"),
-                ));
-                break;
-            }
-            Err(ClientError::EngineStopped) => {
-                ending = Some((
-                    ErrorKind::Unreachable.exit_code(),
-                    "the engine stopped; monitor stopped".into(),
-                ));
-                break;
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => match ended_by(e) {
+                Ok(ending) => {
+                    tally.ending = Some(ending);
+                    break;
+                }
+                Err(e) => return Err(e),
+            },
         }
     }
     out.flush()?;
@@ -245,28 +389,51 @@ pub(super) fn monitor(ctx: &Context, args: MonitorArgs) -> anyhow::Result<i32> {
         c.flush()?;
     }
     drop(raw);
-    let mut summary = match shown {
-        0 => "No messages received".to_string(),
-        1 => "One message received".to_string(),
-        n => format!("{n} messages received"),
-    };
-    summary.push_str(&format!(" in {:.1} s", started.elapsed().as_secs_f64()));
-    if hidden > 0 {
-        summary.push_str(&format!(
-            "; {hidden} timing clock / active sensing hidden (-r shows them)"
-        ));
-    }
-    if dropped > 0 {
-        summary.push_str(&format!(
-            "; {dropped} dropped because the monitor fell behind"
-        ));
-    }
-    errln!("{summary}.");
-    match ending {
+    errln!("{}", tally.summary(started.elapsed()));
+    match tally.ending {
         Some((code, message)) => {
             output::print_error(&message, None);
             Ok(code)
         }
         None => Ok(0),
+    }
+}
+
+/// The end of a watch that is not a failure of the monitor itself: its endpoint or the
+/// engine went away (the exit code and what to say); any other error is returned.
+pub(super) fn ended_by(e: ClientError) -> anyhow::Result<(i32, String)> {
+    match e {
+        ClientError::EndpointRemoved { endpoint } => Ok((
+            ErrorKind::NotFound.exit_code(),
+            format!("endpoint {endpoint:?} was removed; monitor stopped"),
+        )),
+        ClientError::EngineStopped => Ok((
+            ErrorKind::Unreachable.exit_code(),
+            "the engine stopped; monitor stopped".into(),
+        )),
+        other => Err(other.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_widest_layout_that_leaves_data_its_room_is_chosen() {
+        assert_eq!(layout(Some(200), true).0.columns[2].0, 35);
+        assert_eq!(layout(Some(120), true).0.columns[2].0, 17);
+        assert_eq!(layout(Some(80), true).0.columns[2].0, 8);
+        assert_eq!(layout(Some(80), true).0.last, Some(26));
+        assert_eq!(layout(Some(80), true).1, 3);
+        assert_eq!(layout(None, true).0.last, None);
+        for width in [40, 60, 80, 100, 120, 160] {
+            let (l, _) = layout(Some(width), true);
+            let used: usize = l.columns.iter().map(|(w, _)| w + 2).sum::<usize>();
+            assert!(
+                used + l.last.unwrap() <= width.max(used + 12),
+                "{width}: {l:?}"
+            );
+        }
     }
 }

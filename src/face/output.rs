@@ -89,8 +89,16 @@ impl Style {
     }
 }
 
-/// The terminal's width when stdout is one; `None` in a pipe (print everything).
+/// The width output must fit: `COLUMNS` when it is set (so a script or a test can ask for a
+/// width), else the terminal's when stdout is one; `None` in a pipe, where nothing is cut.
 pub fn terminal_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+    {
+        return Some(columns);
+    }
     if !std::io::stdout().is_terminal() {
         return None;
     }
@@ -119,6 +127,255 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// Cuts `s` to at most `max` columns in the middle, keeping its end: what tells names apart
+/// is often at the end (`Studio Live… (A)` and `Studio Live… (B)`).
+pub fn ellipsize_middle(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max < 6 {
+        return ellipsize(s, max);
+    }
+    // A third for the end, at least ` (A)`.
+    let tail_width = ((max - 1) / 3).max(4);
+    let chars: Vec<char> = s.chars().collect();
+    let mut tail = String::new();
+    let mut used = 0;
+    for &c in chars.iter().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > tail_width {
+            break;
+        }
+        tail.insert(0, c);
+        used += w;
+    }
+    let head = ellipsize(s, max - used);
+    format!("{head}{tail}")
+}
+
+/// How a column gives way when a table is wider than its screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Never cut: short values (flags, counts, a side).
+    Keep,
+    /// Cut in the middle with `…`, keeping the end, down to `min` columns: names.
+    Middle { min: usize },
+    /// Cut at the end with `…`, down to `min` columns: ids, recognised by their start.
+    End { min: usize },
+}
+
+impl Fit {
+    fn min(self) -> Option<usize> {
+        match self {
+            Fit::Keep => None,
+            Fit::Middle { min } | Fit::End { min } => Some(min),
+        }
+    }
+
+    /// `text` cut to `max` columns this way.
+    pub fn apply(self, text: &str, max: usize) -> String {
+        match self {
+            Fit::Keep => text.to_string(),
+            Fit::Middle { .. } => ellipsize_middle(text, max),
+            Fit::End { .. } => ellipsize(text, max),
+        }
+    }
+}
+
+/// On a screen, a name column ([`Fit::Middle`]) is never wider than this, so one long name
+/// does not pad every row to the far edge of a wide terminal.
+const WIDEST_CUT_COLUMN: usize = 40;
+
+#[derive(Debug, Clone)]
+struct Column {
+    header: String,
+    /// A shorter header for when the column is cut narrower than `header`.
+    short_header: Option<String>,
+    fit: Fit,
+    /// Columns with a lower rank give way first (ids before names).
+    rank: u8,
+}
+
+/// A plain table: a header row and aligned columns separated by two spaces, fitted to a
+/// width by cutting the columns that may be cut (see [`Fit`]).
+#[derive(Debug, Default)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: &[&str]) -> Table {
+        Table {
+            columns: headers
+                .iter()
+                .map(|h| Column {
+                    header: h.to_string(),
+                    short_header: None,
+                    fit: Fit::Keep,
+                    rank: 0,
+                })
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Lets column `col` be cut this way when the table is too wide; columns of a lower
+    /// `rank` are cut first, each down to its minimum, before the next rank gives way.
+    pub fn fit(mut self, col: usize, fit: Fit, rank: u8) -> Table {
+        self.columns[col].fit = fit;
+        self.columns[col].rank = rank;
+        self
+    }
+
+    /// The header column `col` shows when it is cut narrower than its full header.
+    pub fn short_header(mut self, col: usize, short: &str) -> Table {
+        self.columns[col].short_header = Some(short.to_string());
+        self
+    }
+
+    /// Marks columns that may be cut at the end (with `…`) to fit the terminal.
+    pub fn shrink(self, columns: &[usize]) -> Table {
+        columns
+            .iter()
+            .fold(self, |t, &c| t.fit(c, Fit::End { min: 8 }, 0))
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The width of each column once fitted to `max_width` (unlimited with `None`).
+    fn widths(&self, max_width: Option<usize>) -> Vec<usize> {
+        let n = self.columns.len();
+        let mut widths: Vec<usize> = (0..n)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| width(&r[i]))
+                    .chain([width(&self.columns[i].header)])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let Some(max) = max_width else {
+            return widths;
+        };
+        for (w, c) in widths.iter_mut().zip(&self.columns) {
+            if matches!(c.fit, Fit::Middle { .. }) {
+                *w = (*w).min(WIDEST_CUT_COLUMN);
+            }
+        }
+        let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * n.saturating_sub(1);
+        while total(&widths) > max {
+            // The widest column of the lowest rank that can still give.
+            let Some(col) = (0..n)
+                .filter(|&c| self.columns[c].fit.min().is_some_and(|m| widths[c] > m))
+                .min_by_key(|&c| (self.columns[c].rank, std::cmp::Reverse(widths[c])))
+            else {
+                break;
+            };
+            widths[col] -= 1;
+        }
+        widths
+    }
+
+    /// Renders the table, fitting `max_width` when given.
+    pub fn render(&self, style: Style, max_width: Option<usize>) -> String {
+        let widths = self.widths(max_width);
+        let n = widths.len();
+        let line = |cells: &[String], bold: bool| {
+            let mut out = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let fit = match self.columns[i].fit {
+                    Fit::Keep => Fit::End { min: 0 },
+                    other => other,
+                };
+                let text = fit.apply(cell, widths[i]);
+                let pad = widths[i].saturating_sub(width(&text));
+                let shown = if bold { style.bold(&text) } else { text };
+                out.push_str(&shown);
+                if i + 1 != n {
+                    out.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            out.trim_end().to_string()
+        };
+        let headers: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| match &c.short_header {
+                Some(short) if width(&c.header) > w => short.clone(),
+                _ => c.header.clone(),
+            })
+            .collect();
+        let mut out = line(&headers, true);
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r, false));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Columns of fixed widths for rows printed one at a time, as they come (the monitor): the
+/// widths are chosen before the first row; a cell longer than its column continues on the
+/// next line, in its column, broken at a space (right-aligned number columns never break).
+/// The last column takes what is left, or everything with no width to fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowLayout {
+    /// Each column but the last: its width and whether it is right-aligned.
+    pub columns: Vec<(usize, bool)>,
+    /// The last column's width; `None`: unlimited, rows never wrap.
+    pub last: Option<usize>,
+}
+
+impl RowLayout {
+    /// The lines of one row.
+    pub fn render(&self, cells: &[String]) -> Vec<String> {
+        // Right-aligned columns hold numbers: one too long for its column pushes the row
+        // rather than break in two.
+        let wrap_cell = |text: &str, w: Option<usize>, right: bool| match w {
+            Some(w) if self.last.is_some() && !right => wrap(text, w),
+            _ => vec![text.to_string()],
+        };
+        let mut pieces: Vec<Vec<String>> = Vec::with_capacity(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            let (w, right) = match self.columns.get(i) {
+                Some(&(w, right)) => (Some(w), right),
+                None => (self.last, false),
+            };
+            pieces.push(wrap_cell(cell, w, right));
+        }
+        let height = pieces.iter().map(Vec::len).max().unwrap_or(1);
+        (0..height)
+            .map(|line| {
+                let mut out = String::new();
+                for (i, cell) in pieces.iter().enumerate() {
+                    let text = cell.get(line).map(String::as_str).unwrap_or("");
+                    match self.columns.get(i) {
+                        Some(&(w, right)) => {
+                            let pad = " ".repeat(w.saturating_sub(width(text)));
+                            if right {
+                                out.push_str(&pad);
+                                out.push_str(text);
+                            } else {
+                                out.push_str(text);
+                                out.push_str(&pad);
+                            }
+                            out.push_str("  ");
+                        }
+                        None => out.push_str(text),
+                    }
+                }
+                out.trim_end().to_string()
+            })
+            .collect()
+    }
 }
 
 /// `1 pair`, `2 pairs`, `0 pairs`: a number with its noun, never `pair(s)`.
@@ -187,85 +444,6 @@ pub fn duration(seconds: u64) -> String {
         format!("{m}m {s:02}s")
     } else {
         format!("{s}s")
-    }
-}
-
-/// A plain table: a header row and aligned columns separated by two spaces.
-#[derive(Debug, Default)]
-pub struct Table {
-    headers: Vec<String>,
-    rows: Vec<Vec<String>>,
-    /// Columns that may be shortened (with `…`) to fit the terminal.
-    shrinkable: Vec<usize>,
-}
-
-impl Table {
-    pub fn new(headers: &[&str]) -> Table {
-        Table {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
-            ..Default::default()
-        }
-    }
-
-    /// Marks columns that may be cut with `…` when the table is too wide.
-    pub fn shrink(mut self, columns: &[usize]) -> Table {
-        self.shrinkable = columns.to_vec();
-        self
-    }
-
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    /// Renders the table, fitting `max_width` when given by cutting the shrinkable columns.
-    pub fn render(&self, style: Style, max_width: Option<usize>) -> String {
-        let n = self.headers.len();
-        let mut widths: Vec<usize> = (0..n)
-            .map(|i| {
-                self.rows
-                    .iter()
-                    .map(|r| width(&r[i]))
-                    .chain([width(&self.headers[i])])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        if let Some(max) = max_width {
-            let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (n.saturating_sub(1));
-            while total(&widths) > max {
-                // Cut the widest shrinkable column by one, down to a readable minimum.
-                let Some(&col) = self
-                    .shrinkable
-                    .iter()
-                    .filter(|&&c| widths[c] > 8)
-                    .max_by_key(|&&c| widths[c])
-                else {
-                    break;
-                };
-                widths[col] -= 1;
-            }
-        }
-        let line = |cells: &[String], bold: bool| {
-            let mut out = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                let text = ellipsize(cell, widths[i]);
-                let pad = widths[i] - width(&text);
-                let last = i + 1 == n;
-                let shown = if bold { style.bold(&text) } else { text };
-                out.push_str(&shown);
-                if !last {
-                    out.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            out.trim_end().to_string()
-        };
-        let mut out = line(&self.headers, true);
-        out.push('\n');
-        for r in &self.rows {
-            out.push_str(&line(r, false));
-            out.push('\n');
-        }
-        out
     }
 }
 
@@ -431,5 +609,67 @@ mod tests {
         assert_eq!(full, "A  NAME\nx  a very long name indeed\n");
         let cut = t.render(Style::plain(), Some(15));
         assert_eq!(cut, "A  NAME\nx  a very long…\n");
+    }
+
+    #[test]
+    fn names_keep_their_end_and_ids_give_way_first() {
+        assert_eq!(ellipsize_middle("Studio Live Rig (A)", 13), "Studio L… (A)");
+        assert_eq!(ellipsize_middle("Short (B)", 13), "Short (B)");
+        let mut t = Table::new(&["ID", "NAME"])
+            .fit(0, Fit::End { min: 8 }, 0)
+            .fit(1, Fit::Middle { min: 10 }, 1);
+        t.row(vec![
+            "7af38a08-0f4b-43ad".into(),
+            "Studio Live Rig (A)".into(),
+        ]);
+        t.row(vec![
+            "8bf38a08-0f4b-43ad".into(),
+            "Studio Live Rig (B)".into(),
+        ]);
+        let out = t.render(Style::plain(), Some(30));
+        assert_eq!(
+            out,
+            "ID         NAME\n7af38a08…  Studio Live Rig (A)\n8bf38a08…  Studio Live Rig (B)\n"
+        );
+        let out = t.render(Style::plain(), Some(22));
+        assert!(
+            out.contains("Studio … (A)") && out.contains("Studio … (B)"),
+            "{out}"
+        );
+        // A screen wide enough for everything still caps a long name.
+        let mut wide = Table::new(&["NAME", "N"]).fit(0, Fit::Middle { min: 10 }, 0);
+        wide.row(vec!["x".repeat(90), "1".into()]);
+        let line = wide.render(Style::plain(), Some(300));
+        assert!(line.lines().all(|l| width(l) <= 40 + 3), "{line}");
+        assert!(wide.render(Style::plain(), None).contains(&"x".repeat(90)));
+    }
+
+    #[test]
+    fn rows_continue_in_their_column_at_a_space() {
+        let layout = RowLayout {
+            columns: vec![(3, true), (8, false)],
+            last: Some(12),
+        };
+        let lines = layout.render(&[
+            "1".into(),
+            "40903C00 C0000000".into(),
+            "note 60 (C4), velocity 100".into(),
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "  1  40903C00  note 60",
+                "     C0000000  (C4),",
+                "               velocity 100"
+            ]
+        );
+        let unlimited = RowLayout {
+            last: None,
+            ..layout
+        };
+        assert_eq!(
+            unlimited.render(&["1".into(), "40903C00 C0000000".into(), "x".into()]),
+            ["  1  40903C00 C0000000  x"]
+        );
     }
 }
