@@ -8,13 +8,22 @@ use crate::cli::loopback::{self, Next};
 use crate::cli::{bench, docs, endpoint, service, watch};
 use crate::core::paths::Paths;
 use crate::face::Context;
-use crate::face::output::Style;
+use crate::face::output::{self, Style};
 use crate::{dashboard, engine, wizard};
 use std::path::Path;
 use std::time::Duration;
 
-/// Runs the parsed command line; the exit code, or the error `main` reports.
+/// Runs the parsed command line; the exit code, or the error `main` reports. A command whose
+/// standard output was closed by its reader (`| head`) ends quietly with 0, whatever it was
+/// doing: the one place that decides so (see [`crate::face::output`]).
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match dispatch(cli) {
+        Err(err) if output::reader_gone(&err) => Ok(0),
+        other => other,
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Service(ServiceCommand::Run { background }) = cli.command {
         return run_engine(cli.home.as_deref(), background);
     }

@@ -68,7 +68,7 @@ fn a_note_sent_on_a_arrives_decoded_at_b() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Sent 1 message(s) through My Loopback (A)",
+            "Sent 1 message through My Loopback (A)",
         ));
     let (code, out, err) = finish(mon);
     assert_eq!(code, 0, "{err}");
@@ -145,7 +145,7 @@ fn ten_thousand_messages_arrive_complete_and_in_order() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Sent 10000 message(s) as fast as possible",
+            "Sent 10000 messages as fast as possible",
         ));
     let (code, out, err) = finish(mon);
     assert_eq!(code, 0, "{err}");
@@ -208,7 +208,7 @@ fn a_malformed_message_is_refused_with_exit_2() {
         .assert()
         .code(2)
         .stderr(
-            predicate::str::contains("type 4").and(predicate::str::contains("exactly 2 word(s)")),
+            predicate::str::contains("type 4").and(predicate::str::contains("exactly 2 words")),
         );
     home.midi()
         .args(["endpoint", "send-message", "Bad (A)", "0xZZ"])
@@ -365,7 +365,7 @@ fn send_message_file_sends_every_line_and_refuses_a_bad_file_whole() {
         .arg(&good)
         .assert()
         .success()
-        .stdout(predicate::str::contains("Sent 4 message(s)"));
+        .stdout(predicate::str::contains("Sent 4 messages"));
     let (code, out, _) = finish(mon);
     assert_eq!(code, 0);
     let words: Vec<_> = json_lines(&out)
@@ -489,4 +489,73 @@ fn endpoint_list_and_enumerate_endpoints() {
         .stdout(
             predicate::str::contains("Listed (B)").and(predicate::str::contains("midiu_loop_b_")),
         );
+}
+
+#[test]
+fn sending_into_a_muted_pair_warns_that_nothing_was_delivered() {
+    let home = TestHome::new();
+    home.create("Quiet", &[]);
+    home.exec(&["loopback", "mute", "Quiet"]).success();
+    let out = home.exec(&["endpoint", "send-message", "Quiet (A)", "0x20903C64"]);
+    assert_eq!(out.code, 0, "the send itself worked: {}", out.stderr);
+    assert!(
+        out.stdout.contains("Sent 1 message through"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains(
+            "warning: pair \"Quiet\" is muted: the message was dropped; nothing was delivered"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("hint: unmute it with: midi loopback unmute Quiet"),
+        "{}",
+        out.stderr
+    );
+    // JSON says so too, and the file form warns the same way.
+    let out = home.exec(&[
+        "endpoint",
+        "send-message",
+        "Quiet (B)",
+        "0x20903C64",
+        "--count",
+        "3",
+        "--pause",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(out.json()["dropped_muted"], 3);
+    assert!(
+        out.stderr.contains("all 3 messages were dropped"),
+        "{}",
+        out.stderr
+    );
+    let file = home.path().join("notes.txt");
+    std::fs::write(&file, "0x20903C64\n0x20803C00\n").unwrap();
+    let out = home.exec(&[
+        "endpoint",
+        "send-message-file",
+        "Quiet (A)",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        out.stderr.contains("all 2 messages were dropped"),
+        "{}",
+        out.stderr
+    );
+    // Unmuted, nothing is said.
+    home.exec(&["loopback", "unmute", "Quiet"]).success();
+    let out = home.exec(&[
+        "endpoint",
+        "send-message",
+        "Quiet (A)",
+        "0x20903C64",
+        "--json",
+    ]);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    assert_eq!(out.json()["dropped_muted"], 0);
 }

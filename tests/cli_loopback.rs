@@ -1164,3 +1164,110 @@ fn human_create_report_says_whether_the_pair_is_persistent() {
         "midi loopback remove --association-id {association}"
     )));
 }
+
+// ---- naming a pair: PAIR beside -i ----
+
+#[test]
+fn remove_update_mute_and_unmute_take_any_name_of_the_pair() {
+    let home = TestHome::new();
+    let pair = created(&home, &["-r", "My Loopback", "-i", GUID, "-u", "mine1"]);
+    created(&home, &["-a", "Synth Out", "-b", "Synth In"]);
+    // By root name, ignoring case.
+    let out = home.exec(&["loopback", "mute", "my loopback", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["muted"], true);
+    // By either endpoint's name.
+    let out = home.exec(&["loopback", "unmute", "MY LOOPBACK (B)", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["muted"], false);
+    // By an endpoint id, and by the association id given as PAIR.
+    let out = home.exec(&[
+        "loopback",
+        "update",
+        "midiu_loop_a_mine1",
+        "--root-name",
+        "Studio",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        names(&out.json()),
+        ("Studio (A)".into(), "Studio (B)".into())
+    );
+    let braces = format!("{{{}}}", GUID.to_uppercase());
+    let out = home.exec(&["loopback", "mute", &braces, "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // A pair named side by side answers to either name.
+    let out = home.exec(&["loopback", "remove", "synth in", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["endpoint_a"]["name"], "Synth Out");
+    let out = home.exec(&["loopback", "delete", "studio"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Studio (A)"), "{}", out.stdout);
+    assert!(home.list_json().is_empty());
+    let _ = pair;
+}
+
+#[test]
+fn a_name_no_pair_has_is_not_found_with_a_suggestion() {
+    let home = TestHome::new();
+    created(&home, &["-r", "My Loopback"]);
+    let out = refused(
+        &home,
+        &["loopback", "remove", "My Loop"],
+        4,
+        &["\"My Loop\"", "no pair"],
+    );
+    assert!(
+        out.stderr.contains("hint: did you mean \"My Loopback\"?"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_name_two_pairs_answer_to_is_refused_with_both_listed() {
+    let home = TestHome::new();
+    // "Studio" is the root name of one pair and an endpoint's name in the other.
+    let rooted = created(&home, &["-r", "Studio"]);
+    let named = created(&home, &["-a", "studio", "-b", "Desk"]);
+    let out = refused(
+        &home,
+        &["loopback", "mute", "STUDIO"],
+        2,
+        &["names 2 pairs"],
+    );
+    for pair in [&rooted, &named] {
+        let id = pair["association_id"].as_str().unwrap();
+        assert!(out.stderr.contains(id), "{id} not among:\n{}", out.stderr);
+    }
+    assert!(out.stderr.contains("hint:"), "{}", out.stderr);
+}
+
+#[test]
+fn pair_and_association_id_are_one_or_the_other() {
+    let home = TestHome::new();
+    created(&home, &["-r", "Only", "-i", GUID]);
+    refused_by_clap(
+        &home,
+        &["loopback", "remove", "Only", "-i", GUID],
+        &["cannot be used with"],
+    );
+    refused_by_clap(
+        &home,
+        &["loopback", "unmute"],
+        &["PAIR", "--association-id"],
+    );
+    // -i still takes only a GUID, and says how to name a pair instead.
+    let out = refused(
+        &home,
+        &["loopback", "remove", "-i", "Only (A)"],
+        2,
+        &["not a GUID"],
+    );
+    assert!(
+        out.stderr.contains("midi loopback remove \"Only (A)\""),
+        "{}",
+        out.stderr
+    );
+}

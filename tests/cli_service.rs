@@ -264,3 +264,92 @@ fn home_flag_overrides_midi_home() {
     assert_eq!(flag_home.list_json().len(), 1);
     assert!(env_home.list_json().is_empty());
 }
+
+#[test]
+fn stop_and_restart_say_how_many_transient_pairs_ended_and_that_persistent_ones_are_kept() {
+    let home = TestHome::new();
+    home.create("Passing", &[]);
+    home.create("Fleeting", &[]);
+    home.create("Kept", &["--persistent"]);
+    // Off a terminal nobody is asked, even with a client attached.
+    let _client = home.client().open_endpoint("Passing (A)").unwrap();
+    let out = home.exec(&["service", "stop"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "2 transient pairs ended; 1 persistent pair is kept and comes back at the next start."
+        ),
+        "{}",
+        out.stdout
+    );
+    home.create("Another", &[]);
+    let out = home.exec(&["service", "restart"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(
+            "1 transient pair ended; 1 persistent pair came back from the configuration file."
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = home.exec(&["service", "stop", "--yes"]);
+    assert!(
+        out.stdout
+            .contains("No transient pair ended; 1 persistent pair is kept"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn an_engine_without_pairs_stops_with_no_count_to_report() {
+    let home = TestHome::new();
+    home.exec(&["service", "start"]).success();
+    let out = home.exec(&["service", "stop"]);
+    assert!(out.stdout.contains("It had no pairs."), "{}", out.stdout);
+}
+
+#[test]
+fn skipped_configuration_entries_are_named_by_list_and_status() {
+    let home = TestHome::new();
+    let side = |name: &str, unique: &str| serde_json::json!({ "name": name, "description": "", "uniqueIdentifier": unique });
+    let doc = serde_json::json!({
+        "endpointTransportPluginSettings": {
+            midi_loopback::core::config::LOOP_TRANSPORT_KEY: { "create": {
+                "{7AF38A08-0F4B-43AD-B218-1757496F0034}": {
+                    "endpointA": side("Good (A)", "good1"), "endpointB": side("Good (B)", "good1")
+                },
+                "{11111111-0F4B-43AD-B218-1757496F0034}": {
+                    "endpointA": side("", "empty1"), "endpointB": side("Empty (B)", "empty1")
+                },
+                "{22222222-0F4B-43AD-B218-1757496F0034}": {
+                    "endpointA": side("good (a)", "dup1"), "endpointB": side("Dup (B)", "dup1")
+                }
+            }}
+        }
+    });
+    std::fs::write(home.config_file(), doc.to_string()).unwrap();
+    for args in [&["loopback", "list"][..], &["loopback", "list", "--json"]] {
+        let out = home.exec(args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        for entry in ["{11111111-", "{22222222-"] {
+            let line = out
+                .stderr
+                .lines()
+                .find(|l| l.contains(entry))
+                .unwrap_or_else(|| panic!("{args:?}: no warning for {entry}:\n{}", out.stderr));
+            assert!(line.starts_with("warning: configuration entry"), "{line}");
+            assert!(line.contains("skipped"), "{line}");
+        }
+        assert!(out.stderr.contains("empty"), "the reason: {}", out.stderr);
+        assert!(out.stderr.contains("Good (A)"), "the clash: {}", out.stderr);
+    }
+    assert_eq!(home.list_json().len(), 1);
+    let out = home.exec(&["service", "status"]);
+    assert!(
+        out.stdout
+            .contains("Warning: configuration entry {11111111-"),
+        "{}",
+        out.stdout
+    );
+}

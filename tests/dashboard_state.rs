@@ -329,6 +329,33 @@ fn a_and_b_send_a_test_note_from_each_side() {
 }
 
 #[test]
+fn a_test_note_into_a_muted_pair_says_nothing_arrived() {
+    let mut app = with_pairs(1);
+    let mut muted = app.selected_pair().unwrap().info.clone();
+    muted.muted = true;
+    done(
+        &mut app,
+        Command::SetMuted {
+            association_id: muted.association_id,
+            muted: true,
+        },
+        Ok(Some(muted.clone())),
+    );
+    app.take_commands();
+    press(&mut app, KeyCode::Char('a'));
+    let commands = app.take_commands();
+    done(&mut app, commands[0].clone(), Ok(None));
+    let notice = app.notice.as_ref().unwrap();
+    assert!(notice.is_error, "a warning, not a success: {}", notice.text);
+    assert!(
+        notice.text.contains("muted") && notice.text.contains("nothing arrived"),
+        "{}",
+        notice.text
+    );
+    assert!(!notice.text.starts_with('✓'), "{}", notice.text);
+}
+
+#[test]
 fn a_failed_command_says_why() {
     let mut app = with_pairs(1);
     app.take_commands();

@@ -235,13 +235,10 @@ fn every_shell_completes_subcommands() {
             "service",
             "dashboard",
             "completions",
+            "man",
         ] {
             assert!(top.contains(command), "{name}: no {command} in {top:?}");
         }
-        assert!(
-            !top.contains("man"),
-            "{name}: the hidden command is not offered"
-        );
     }
 }
 
@@ -305,6 +302,44 @@ fn every_shell_completes_the_association_ids_of_existing_pairs() {
         bash(home, &format!("midi loopback remove -i {}", &one[..6])),
         std::slice::from_ref(one)
     );
+}
+
+#[test]
+fn every_shell_completes_pairs_by_the_names_people_remember() {
+    let pairs = two_pairs();
+    let home = Some(pairs.home.path());
+    for (name, complete) in SHELLS {
+        // Root names (beside the flags), not bare GUIDs: bash shows only the values.
+        let offered = set(complete(home, "midi loopback remove "));
+        assert!(
+            offered.is_superset(&set(["Alpha", "Beta Studio"])),
+            "{name}: remove <Tab> offers {offered:?}"
+        );
+        assert!(
+            offered.is_disjoint(&pairs.ids),
+            "{name}: remove <Tab> offers bare GUIDs: {offered:?}"
+        );
+        assert_eq!(
+            set(complete(home, "midi loopback mute Be")),
+            set(["Beta Studio"]),
+            "{name}: mute Be<Tab>"
+        );
+    }
+    for command in ["update", "unmute", "delete"] {
+        assert_eq!(
+            set(bash(home, &format!("midi loopback {command} Al"))),
+            set(["Alpha"]),
+            "bash: {command} Al<Tab>"
+        );
+    }
+    // What fits no root name (an endpoint id being typed) finds the endpoints that fit.
+    let a_ids: BTreeSet<String> = pairs
+        .endpoint_ids
+        .iter()
+        .filter(|id| id.starts_with("midiu_loop_a_"))
+        .cloned()
+        .collect();
+    assert_eq!(set(bash(home, "midi loopback remove midiu_loop_a")), a_ids);
 }
 
 #[test]

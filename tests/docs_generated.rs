@@ -1,5 +1,5 @@
 //! The generated files kept in the repository are what the binary generates now: the
-//! completion scripts in `completions/` and the manual pages in `man/`. When a flag or a help
+//! completion scripts in `completions/` and the manual pages in `man/man1/`. When a flag or a help
 //! text changes, these tests fail until the files are regenerated:
 //!
 //! ```text
@@ -7,6 +7,9 @@
 //! ```
 //!
 //! (or by hand: `midi completions SHELL > completions/FILE`, `midi man --out-dir man`).
+//!
+//! The pages are laid out as a manual directory (`man/man1/…`), so the README's
+//! `MANPATH="$PWD/man:$MANPATH" man midi-loopback-create` works as printed; tests below run it.
 
 use assert_cmd::Command;
 use std::collections::BTreeMap;
@@ -102,7 +105,7 @@ fn manual_pages_in_the_repository_are_current() {
         .arg(fresh.path())
         .assert()
         .success();
-    let want = files(fresh.path());
+    let want = files(&fresh.path().join("man1"));
     for page in [
         "midi.1",
         "midi-loopback.1",
@@ -115,11 +118,7 @@ fn manual_pages_in_the_repository_are_current() {
     ] {
         assert!(want.contains_key(page), "no {page} among {:?}", want.keys());
     }
-    assert!(
-        !want.contains_key("midi-man.1"),
-        "the hidden command has no page"
-    );
-    let dir = repo("man");
+    let dir = repo("man/man1");
     let have = files(&dir);
     if have != want && updating() {
         for name in have.keys().filter(|n| !want.contains_key(*n)) {
@@ -144,11 +143,17 @@ fn manual_pages_in_the_repository_are_current() {
 
 /// The page as `man` shows it, in plain text.
 fn rendered(page: &str) -> String {
+    join_continued_lines(&rendered_at(page, 100))
+}
+
+/// The page as `man` shows it on a terminal `width` columns wide, in plain text.
+fn rendered_at(page: &str, width: usize) -> String {
     let out = std::process::Command::new("sh")
         .arg("-c")
-        .arg("MANWIDTH=100 man -l \"$1\" | col -b")
+        .arg("MANWIDTH=$2 man -l \"$1\" | col -bx")
         .arg("sh")
-        .arg(repo("man").join(page))
+        .arg(repo("man/man1").join(page))
+        .arg(width.to_string())
         .env("LANG", "C.UTF-8")
         .env_remove("MANPAGER")
         .env_remove("PAGER")
@@ -156,10 +161,10 @@ fn rendered(page: &str) -> String {
         .expect("sh runs");
     assert!(
         out.status.success() && !out.stdout.is_empty(),
-        "`man -l man/{page}` failed (man and col come from .ci/install-test-deps): {}",
+        "`man -l man/man1/{page}` failed (man and col come from .ci/install-test-deps): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    join_continued_lines(&String::from_utf8(out.stdout).unwrap())
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Joins a line that ends in ` \` with the next, as a shell reads a long example.
@@ -216,4 +221,88 @@ fn man_shows_the_top_page_with_every_command() {
     ] {
         assert!(page.contains(shown), "no {shown:?} in:\n{page}");
     }
+}
+
+/// Runs a shell line in the repository, as a reader of the README would, with `man` printing
+/// plain text (no pager, a fixed width).
+fn shell_in_repo(line: &str, extra_env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(line)
+        .current_dir(repo("."))
+        .env("LANG", "C.UTF-8")
+        .env("MANWIDTH", "100")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env_remove("MANPATH");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("sh runs")
+}
+
+#[test]
+fn the_readme_man_command_works_as_printed() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let line = readme
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("MANPATH=") && l.contains("man midi-loopback-create"))
+        .expect("the README shows how to read a page from the checkout");
+    let out = shell_in_repo(line, &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("midi-loopback-create - Create a loopback pair"),
+        "`{line}` failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `man -l` on one file still works.
+    let out = shell_in_repo("man -l man/man1/midi-loopback-create.1 | col -b", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--association-id"));
+}
+
+#[test]
+fn pages_written_beside_the_installed_binary_are_found_without_settings() {
+    // `cargo install` puts midi in ~/.cargo/bin; `midi man --out-dir ~/.cargo/share/man`
+    // writes the pages where man looks for every directory on PATH.
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let man_dir = root.path().join("share/man");
+    midi()
+        .args(["man", "--out-dir"])
+        .arg(&man_dir)
+        .assert()
+        .success();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = shell_in_repo("man -w midi-loopback-create", &[("PATH", &path)]);
+    let found = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        found.trim(),
+        man_dir
+            .join("man1/midi-loopback-create.1")
+            .to_string_lossy(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn every_page_reads_on_80_columns() {
+    let pages = files(&repo("man/man1"));
+    assert!(pages.len() > 20, "{:?}", pages.keys());
+    let mut long = Vec::new();
+    for page in pages.keys() {
+        for line in rendered_at(page, 80).lines() {
+            let columns = midi_loopback::face::output::width(line);
+            if columns > 80 {
+                long.push(format!("{page} ({columns}): {line}"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "lines past 80 columns:\n{}",
+        long.join("\n")
+    );
 }

@@ -8,18 +8,22 @@ use std::path::PathBuf;
 
 pub const AFTER_HELP: &str = "\
 Files:
-  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together in DIR
-  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (the persistent pairs)
-  Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock, else /tmp/midi-$UID/engine.sock
+  State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock
+                  and log together in DIR
+  Configuration   $XDG_CONFIG_HOME/midi/midi.midiconfig.json (the
+                  persistent pairs)
+  Engine socket   $XDG_RUNTIME_DIR/midi/engine.sock,
+                  else /tmp/midi-$UID/engine.sock
   Engine log      engine.log, beside the socket
 
 Environment:
-  MIDI_NO_AUTOSTART=1   never start an engine; fail with exit code 3 instead
+  MIDI_NO_AUTOSTART=1   never start an engine; fail with exit code 3
   NO_COLOR              no colour, unless --color always
 
 Exit codes:
-  0 success   1 failure   2 usage or validation error   3 engine unreachable
-  4 not found   5 conflict (name, unique identifier or association id in use)";
+  0 success   1 failure   2 usage or validation error
+  3 engine unreachable   4 not found
+  5 conflict (name, unique identifier or association id in use)";
 
 const QUICK_START: &str = "\
 Quick start:
@@ -44,6 +48,9 @@ Examples:
 Rules: names are trimmed, 1 to 98 UTF-8 bytes, no control characters, unique ignoring case;
 the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
 
+/// The heading of the options every command takes, apart from its own.
+const GLOBAL: &str = "Global options";
+
 /// MIDI 2.0 loopback endpoint pairs from the terminal.
 ///
 /// A loopback pair is two MIDI 2.0 (UMP) endpoints, A and B, cross-wired: what goes out on A
@@ -60,15 +67,27 @@ the unique identifier keeps ASCII letters and digits only (1 to 32 of them).";
 )]
 pub struct Cli {
     /// Keep config, socket, lock and log in DIR (overrides MIDI_HOME)
-    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    #[arg(long, global = true, value_name = "DIR", value_hint = clap::ValueHint::DirPath, help_heading = GLOBAL)]
     pub home: Option<PathBuf>,
 
     /// When to use colour (NO_COLOR turns it off for `auto`)
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A count of at least one (`--count`), said in words: clap's own range check would print
+/// `0 is not in 1..18446744073709551615`.
+fn at_least_one(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("the count must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{text:?} is not a count; give a whole number from 1 up"
+        )),
+    }
 }
 
 /// Every command's `--help` ends with where files live and the exit codes, after its own
@@ -87,7 +106,7 @@ pub enum Command {
     #[command(
         subcommand,
         visible_alias = "midi2-loopback",
-        after_help = "Examples:\n  midi loopback create --root-name \"My Loopback\"\n  midi loopback list\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback wizard"
+        after_help = "Examples:\n  midi loopback create --root-name \"My Loopback\"\n  midi loopback list\n  midi loopback mute \"My Loopback\"\n  midi loopback remove \"My Loopback\"\n  midi loopback remove -i 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback wizard"
     )]
     Loopback(LoopbackCommand),
     /// List endpoints, send messages to them and monitor what arrives
@@ -143,14 +162,24 @@ Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Write the manual pages (one per command) into a directory
-    #[command(hide = true)]
+    /// Write the manual pages (one per command) into a manual directory
+    #[command(after_help = MAN_HELP)]
     Man {
-        /// Where to write the pages
+        /// The manual directory: the pages go into DIR/man1, where `man` looks for them
         #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         out_dir: PathBuf,
     },
 }
+
+const MAN_HELP: &str = "\
+Writes midi.1, midi-loopback.1, midi-loopback-create.1, … (one page per command) into DIR/man1.
+`man` searches DIR when it is on MANPATH, and finds ../share/man beside every directory on PATH
+by itself: after `cargo install`, ~/.cargo/share/man needs no setting at all.
+
+Examples:
+  midi man --out-dir ~/.cargo/share/man        # then: man midi-loopback-create
+  midi man --out-dir ~/.local/share/man
+  midi man --out-dir /tmp/midi-man && MANPATH=/tmp/midi-man man midi";
 
 #[derive(Debug, Args)]
 pub struct DashboardArgs {
@@ -237,12 +266,22 @@ Examples:
   midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --offset-microseconds 500000";
 
 const MONITOR_EXAMPLES: &str = "\
+Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr. On a terminal (or with
+COLUMNS set) rows fit its width: a long field continues on the next line, in its column.
+
+JSON lines (--json), one object per message:
+  index        1, 2, 3, … in the order the messages arrived
+  timestamp    nanoseconds on the monotonic clock (`midi time` shows it)
+  words        the words as numbers; words_hex the same as \"0x20903C64\" strings
+  mt           the message type, the top nibble of the first word (0 to 15)
+  message_type the type's name; text the decoded data as the table shows it
+  group        1 to 16, as the table shows it (the UMP field is 0 to 15); likewise channel
+  …            the decoded fields of the message (note, velocity, controller, …)
+
 Examples:
   midi endpoint monitor \"My Loopback (B)\"
   midi endpoint monitor midiu_loop_b_abc12345 --json --count 100
-  midi endpoint monitor \"My Loopback (B)\" --capture-to-file session.txt --timeout 60
-
-Stops on Esc, Ctrl-C, --count or --timeout, with a summary on stderr.";
+  midi endpoint monitor \"My Loopback (B)\" --capture-to-file session.txt --timeout 60";
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
@@ -256,7 +295,7 @@ pub struct SendArgs {
     #[arg(short = 'w', long, value_enum, default_value_t = WordFormat::Hex)]
     pub word_format: WordFormat,
     /// How many times to send the message
-    #[arg(short = 'c', long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    #[arg(short = 'c', long, default_value_t = 1, value_parser = at_least_one, value_name = "N")]
     pub count: u64,
     /// Milliseconds between repeats (0 = as fast as possible)
     #[arg(
@@ -330,18 +369,25 @@ Examples:
   midi watch-ump --timeout 10";
 
 const STOP_HELP: &str = "\
+Transient pairs end with the engine; persistent ones stay in the configuration file and come
+back at the next start. It says how many of each there were. On a terminal it asks first when
+a transient pair that is about to end has clients attached (--yes does not ask).
+
 An engine that does not answer (stopped, wedged) is not touched unless --force is given; then
 it is ended by signal (it holds its lock, so its pid is known) and its transient pairs are lost.
 
 Examples:
   midi service stop
+  midi service stop --yes
   midi service stop --force";
 
 const RESTART_HELP: &str = "\
-Persistent pairs come back from the configuration file; transient ones end.
+Persistent pairs come back from the configuration file; transient ones end (it says how many,
+and asks first on a terminal when one of them has clients attached, unless --yes).
 
 Examples:
   midi service restart
+  midi service restart --yes
   midi service restart --force    # also when the running engine does not answer";
 
 #[derive(Debug, Args)]
@@ -349,6 +395,9 @@ pub struct StopArgs {
     /// End an engine that does not answer, by signal (its transient pairs are lost)
     #[arg(long)]
     pub force: bool,
+    /// Do not ask, even when transient pairs that end have clients attached
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -370,7 +419,7 @@ pub struct MonitorArgs {
     #[arg(short = 's', long)]
     pub single_message: bool,
     /// Stop after N messages
-    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'c', long, value_name = "N", value_parser = at_least_one)]
     pub count: Option<u64>,
     /// Stop after this many seconds
     #[arg(long, value_name = "SECONDS")]
@@ -403,22 +452,24 @@ pub enum LoopbackCommand {
     /// Remove a pair (and its stored entry, if it is persistent)
     #[command(
         visible_alias = "delete",
-        after_help = "Examples:\n  midi loopback remove --association-id 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i {7AF38A08-0F4B-43AD-B218-1757496F0034}"
+        after_help = "PAIR is the pair's association id, its root name, or either endpoint's name or id, \
+ignoring case; a name two pairs answer to is refused with both listed (exit 2).\n\n\
+Examples:\n  midi loopback remove \"My Loopback\"\n  midi loopback remove \"My Loopback (B)\"\n  midi loopback remove --association-id 7af38a08-0f4b-43ad-b218-1757496f0034\n  midi loopback remove -i {7AF38A08-0F4B-43AD-B218-1757496F0034}"
     )]
     Remove(PairRef),
     /// Rename, re-describe, or change the persistence of a pair in place
     #[command(
-        after_help = "Examples:\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --root-name \"Studio\"\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --persistent\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --name-b \"Synth In\""
+        after_help = "Examples:\n  midi loopback update \"My Loopback\" --root-name \"Studio\"\n  midi loopback update Studio --persistent\n  midi loopback update -i 7af38a08-0f4b-43ad-b218-1757496f0034 --name-b \"Synth In\""
     )]
     Update(UpdateArgs),
     /// Mute a pair: it drops every message (and counts them)
     #[command(
-        after_help = "Example:\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+        after_help = "Examples:\n  midi loopback mute \"My Loopback\"\n  midi loopback mute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
     )]
     Mute(PairRef),
     /// Unmute a pair
     #[command(
-        after_help = "Example:\n  midi loopback unmute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
+        after_help = "Examples:\n  midi loopback unmute \"My Loopback\"\n  midi loopback unmute -i 7af38a08-0f4b-43ad-b218-1757496f0034"
     )]
     Unmute(PairRef),
     /// A guided flow that creates a pair, explaining each step
@@ -469,11 +520,26 @@ pub struct CreateArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct PairRef {
+/// Which pair a command is about: PAIR (any name it has) or `-i GUID`, one of the two.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct PairChoice {
+    /// The pair: its association id, its root name, or either endpoint's name or id (ignoring
+    /// case)
+    #[arg(
+        value_name = "PAIR",
+        add = ArgValueCompleter::new(super::complete::complete_pair)
+    )]
+    pub pair: Option<String>,
     /// The pair's association id (a GUID, with or without braces)
     #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
-    pub association_id: String,
+    pub association_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PairRef {
+    #[command(flatten)]
+    pub which: PairChoice,
     /// Print the pair as JSON
     #[arg(long)]
     pub json: bool,
@@ -481,9 +547,8 @@ pub struct PairRef {
 
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// The pair's association id (a GUID, with or without braces)
-    #[arg(short = 'i', long, value_name = "GUID", add = ArgValueCompleter::new(super::complete::complete_association_id))]
-    pub association_id: String,
+    #[command(flatten)]
+    pub which: PairChoice,
     /// New root name: the endpoints become "NAME (A)" and "NAME (B)"
     #[arg(short = 'r', long, value_name = "NAME", conflicts_with_all = ["name_a", "name_b"])]
     pub root_name: Option<String>,

@@ -231,13 +231,12 @@ pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
     let folded = rounds::medians(&all);
     let verdict = verdict::judge(&folded);
     if args.json {
-        print_json(&json_report(&verdict, folded, &all, &settings)?);
+        print_json(&json_report(&verdict, folded, &all, &settings)?)?;
     } else {
         let spread = rounds::spreads(&all);
-        print!(
-            "{}",
-            report_text(ctx.style, &folded, &spread, &verdict, &settings)
-        );
+        crate::face::output::out(&report_text(
+            ctx.style, &folded, &spread, &verdict, &settings,
+        ))?;
     }
     Ok(if args.check && !verdict.holds { 1 } else { 0 })
 }

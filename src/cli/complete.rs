@@ -7,6 +7,7 @@
 use crate::client::{Client, ClientOptions};
 use crate::core::ids::AssociationId;
 use crate::core::model::PairInfo;
+use crate::face::pair_ref;
 use clap_complete::engine::CompletionCandidate;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
@@ -23,6 +24,43 @@ pub(super) fn complete_association_id(current: &OsStr) -> Vec<CompletionCandidat
                 format!("{} / {}", p.endpoint_a.name, p.endpoint_b.name).into(),
             ))
         })
+        .collect()
+}
+
+/// PAIR of remove, update, mute and unmute: the names people remember — a pair's root name
+/// (`Studio` for `Studio (A)` / `Studio (B)`), else both endpoint names — each described by
+/// its association id. Bash shows only the values, so these are names, not GUIDs. When what
+/// is typed fits none of them (`Studio (`), the endpoint names and ids that fit are offered.
+pub(super) fn complete_pair(current: &OsStr) -> Vec<CompletionCandidate> {
+    let current = current.to_string_lossy();
+    let pairs = running_pairs();
+    let described = |value: &str, p: &PairInfo| {
+        CompletionCandidate::new(value.to_string()).help(Some(p.association_id.to_string().into()))
+    };
+    let mut names = Vec::new();
+    for p in &pairs {
+        match pair_ref::root_name(p) {
+            Some(root) => names.push(described(root, p)),
+            None => names.extend(
+                [p.endpoint_a.name.as_str(), p.endpoint_b.name.as_str()].map(|n| described(n, p)),
+            ),
+        }
+    }
+    let fits = |c: &CompletionCandidate| {
+        starts_with_ignoring_case(&c.get_value().to_string_lossy(), &current)
+    };
+    let offered: Vec<_> = names.into_iter().filter(fits).collect();
+    if !offered.is_empty() {
+        return offered;
+    }
+    pairs
+        .iter()
+        .flat_map(|p| {
+            [&p.endpoint_a, &p.endpoint_b]
+                .into_iter()
+                .flat_map(move |e| [described(&e.name, p), described(e.id.as_str(), p)])
+        })
+        .filter(fits)
         .collect()
 }
 

@@ -12,9 +12,9 @@
 //! scripts through bash, zsh and fish.
 
 use super::args::Cli;
+use crate::face::output;
 use clap::CommandFactory;
 use clap_complete::env::Shells;
-use std::io::Write;
 use std::path::Path;
 
 /// The name the scripts complete for, and the program they call back into.
@@ -24,7 +24,7 @@ const COMPLETE_VAR: &str = "COMPLETE";
 
 /// `midi completions SHELL`: the completion script on stdout.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<i32> {
-    std::io::stdout().write_all(completion_script(shell)?.as_bytes())?;
+    crate::face::output::out(&completion_script(shell)?)?;
     Ok(0)
 }
 
@@ -75,12 +75,20 @@ const BASH_QUOTING: &str = r#"
 }
 "#;
 
-/// `midi man --out-dir DIR`: one page per command (`midi.1`, `midi-loopback-create.1`, …).
+/// `midi man --out-dir DIR`: one page per command (`midi.1`, `midi-loopback-create.1`, …) in
+/// `DIR/man1`, the section directory `man` searches under each directory of its path.
 pub fn man(out_dir: &Path) -> anyhow::Result<i32> {
-    std::fs::create_dir_all(out_dir)?;
+    let section = out_dir.join("man1");
+    std::fs::create_dir_all(&section)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", section.display()))?;
     let mut root = Cli::command().disable_help_subcommand(true);
     root.build();
-    write_pages(&root, out_dir)?;
+    write_pages(&root, &section)?;
+    crate::face::output::outln!(
+        "Wrote the manual pages into {}; `man midi` finds them when {} is on MANPATH or sits beside a directory on PATH (as ../share/man).",
+        section.display(),
+        out_dir.display()
+    )?;
     Ok(0)
 }
 
@@ -137,8 +145,12 @@ fn help_sections(help: &str) -> (String, String) {
             Some(heading) => {
                 sections.control("SH", [heading.to_uppercase().as_str()]);
                 sections.control("nf", []);
+                let commands = heading.starts_with("Example");
                 for line in lines {
-                    sections.text([roman(line.strip_prefix("  ").unwrap_or(line))]);
+                    let line = line.strip_prefix("  ").unwrap_or(line);
+                    for fitted in fit_man_line(line, commands) {
+                        sections.text([roman(fitted)]);
+                    }
                 }
                 sections.control("fi", []);
                 in_section = true;
@@ -166,6 +178,98 @@ fn help_sections(help: &str) -> (String, String) {
     (render(notes), render(sections))
 }
 
+/// `man` indents a section's lines by 7 columns and a page must read on 80: what is left.
+const MAN_TEXT_WIDTH: usize = 72;
+
+/// One line of a section printed line for line, fitted to [`MAN_TEXT_WIDTH`]. `--help` keeps
+/// the long line (it has 100 columns); the page breaks it the way a reader would: a command
+/// continues with ` \` (its comment goes on a line of its own before it), a `name  text`
+/// line continues under its text.
+fn fit_man_line(line: &str, command: bool) -> Vec<String> {
+    if output::width(line) <= MAN_TEXT_WIDTH {
+        return vec![line.to_string()];
+    }
+    if command {
+        let (code, comment) = match line.find("  #") {
+            Some(i) => (line[..i].trim_end(), Some(line[i..].trim())),
+            None => (line, None),
+        };
+        let mut out: Vec<String> = comment
+            .map(|c| output::wrap(c, MAN_TEXT_WIDTH))
+            .unwrap_or_default();
+        out.extend(continued_command(code));
+        return out;
+    }
+    let text_column = line
+        .find("  ")
+        .map(|i| i + line[i..].len() - line[i..].trim_start().len())
+        .filter(|&c| c <= MAN_TEXT_WIDTH / 2);
+    let (head, indent) = match text_column {
+        Some(c) => (&line[..c], c),
+        None => ("", 2),
+    };
+    let body = &line[head.len()..];
+    output::wrap(body, MAN_TEXT_WIDTH - indent)
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| match i {
+            0 if !head.is_empty() => format!("{head}{part}"),
+            0 => part,
+            _ => format!("{}{part}", " ".repeat(indent)),
+        })
+        .collect()
+}
+
+/// A shell command broken between its words (never inside quotes) into lines that end in
+/// ` \`, the continuations indented by four.
+fn continued_command(code: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    for c in code.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if c == '"' || c == '\'' => quote = Some(c),
+            _ => {}
+        }
+        if c == ' ' && quote.is_none() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        word.push(c);
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    // A flag and its value stay on one line: `--unique-identifier abc12345`.
+    let mut grouped: Vec<String> = Vec::new();
+    for w in words {
+        match grouped.last_mut() {
+            Some(flag) if flag.starts_with('-') && !flag.contains(' ') && !w.starts_with('-') => {
+                flag.push(' ');
+                flag.push_str(&w);
+            }
+            _ => grouped.push(w),
+        }
+    }
+    let words = grouped;
+    let mut lines: Vec<String> = vec![String::new()];
+    for w in words {
+        let last = lines.last_mut().expect("one line at least");
+        let fits = output::width(last) + 1 + output::width(&w) + 2 <= MAN_TEXT_WIDTH;
+        if last.trim().is_empty() || fits {
+            if !last.trim().is_empty() {
+                last.push(' ');
+            }
+            last.push_str(&w);
+        } else {
+            last.push_str(" \\");
+            lines.push(format!("    {w}"));
+        }
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +287,31 @@ mod tests {
             assert!(script.contains("COMPLETE"), "{shell}: {script}");
             assert!(script.contains("midi"), "{shell}: {script}");
         }
+    }
+
+    #[test]
+    fn long_lines_are_broken_the_way_a_reader_would() {
+        let long = "midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --count 10000 --pause 0 --increment";
+        let lines = fit_man_line(long, true);
+        assert_eq!(
+            lines,
+            [
+                "midi endpoint send-message \"My Loopback (A)\" 0x20903C64 --count 10000 \\",
+                "    --pause 0 --increment"
+            ]
+        );
+        let commented = fit_man_line(
+            "midi completions zsh > \"${fpath[1]}/_midi\"    # then: autoload -U compinit && compinit",
+            true,
+        );
+        assert_eq!(commented[0], "# then: autoload -U compinit && compinit");
+        let row = "State root      MIDI_HOME=DIR or --home DIR keeps config, socket, lock and log together in DIR";
+        let lines = fit_man_line(row, false);
+        assert!(
+            lines.len() == 2 && lines[1].starts_with(&" ".repeat(16)),
+            "{lines:?}"
+        );
+        assert!(lines.iter().all(|l| output::width(l) <= MAN_TEXT_WIDTH));
     }
 
     #[test]

@@ -2,13 +2,14 @@
 //! `create` without names on a terminal, are handed back to the dispatch as [`Next::Wizard`]:
 //! the wizard is a face of its own, and faces do not call each other.
 
-use super::args::{CreateArgs, LoopbackCommand, PairRef, UpdateArgs};
+use super::args::{CreateArgs, LoopbackCommand, PairChoice, PairRef, UpdateArgs};
+use crate::client::Client;
 use crate::core::ErrorKind;
 use crate::core::ids::AssociationId;
 use crate::core::model::{NameSpec, PairInfo, PairSpec, PairUpdate};
 use crate::core::rules;
-use crate::face::output::{self, Table, print_json};
-use crate::face::{Context, UserError, pair_text};
+use crate::face::output::{self, Fit, Table, outln, print_json};
+use crate::face::{Context, UserError, pair_ref, pair_text};
 use std::io::IsTerminal;
 
 /// What is left to do after a loopback command.
@@ -26,9 +27,18 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
         LoopbackCommand::Wizard => return Ok(Next::Wizard(None)),
         LoopbackCommand::List(flag) => list(ctx, flag.json)?,
         LoopbackCommand::Remove(r) => {
-            let id = parse_id(&r)?;
-            let pair = ctx.client()?.remove_pair(id)?;
-            report(ctx, &pair, r.json, "Removed loopback pair");
+            let mut client = ctx.client()?;
+            let id = chosen_pair(&mut client, &r.which, "remove")?;
+            let pair = client.remove_pair(id)?;
+            if r.json {
+                print_json(&pair)?;
+            } else {
+                output::out(&format!(
+                    "{}\n\n{}",
+                    ctx.style.ok("Removed loopback pair."),
+                    pair_text::removed(ctx.style, &pair)
+                ))?;
+            }
             0
         }
         LoopbackCommand::Update(args) => update(ctx, args)?,
@@ -38,8 +48,43 @@ pub fn run(ctx: &Context, cmd: LoopbackCommand) -> anyhow::Result<Next> {
     Ok(Next::Exit(code))
 }
 
-fn parse_id(r: &PairRef) -> anyhow::Result<AssociationId> {
-    Ok(rules::parse_association_id(&r.association_id)?)
+/// The association id of the pair a command names: `-i GUID` as given (the engine says when
+/// no pair has it); PAIR looked up among the engine's pairs by every name a pair has.
+fn chosen_pair(
+    client: &mut Client,
+    which: &PairChoice,
+    command: &str,
+) -> anyhow::Result<AssociationId> {
+    match (&which.association_id, &which.pair) {
+        (Some(id), _) => Ok(dash_i(id, command)?),
+        (None, Some(name)) => {
+            let pairs = client.list_pairs()?;
+            Ok(pair_ref::resolve(&pairs, name)?.association_id)
+        }
+        (None, None) => Err(UserError::new(
+            ErrorKind::Invalid,
+            "no pair given: name it (PAIR) or give --association-id GUID",
+        )
+        .into()),
+    }
+}
+
+/// `-i` takes a GUID only; one that is not a GUID is usually a name, so say how to give one.
+fn dash_i(raw: &str, command: &str) -> Result<AssociationId, UserError> {
+    rules::parse_association_id(raw).map_err(|e| {
+        let hint = match e {
+            rules::RuleError::MalformedGuid { .. } => Some(format!(
+                "to name the pair instead, leave out -i: midi loopback {command} {:?}",
+                raw.trim()
+            )),
+            _ => None,
+        };
+        let err = UserError::new(ErrorKind::Invalid, e.to_string());
+        match hint {
+            Some(h) => err.hint(h),
+            None => err,
+        }
+    })
 }
 
 fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<Next> {
@@ -66,43 +111,51 @@ fn create(ctx: &Context, args: CreateArgs) -> anyhow::Result<Next> {
     let def = spec.resolve()?;
     let pair = ctx.client()?.create_pair(def)?;
     if args.json {
-        print_json(&pair);
+        print_json(&pair)?;
     } else {
-        print!("{}", pair_text::created(ctx.style, &pair));
+        output::out(&pair_text::created(ctx.style, &pair))?;
     }
     Ok(Next::Exit(0))
 }
 
-fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) {
+fn report(ctx: &Context, pair: &PairInfo, json: bool, headline: &str) -> std::io::Result<()> {
     if json {
-        print_json(pair);
-    } else {
-        print!(
-            "{}\n\n{}",
-            ctx.style.ok(&format!("{headline}.")),
-            pair_text::details(ctx.style, pair)
-        );
+        return print_json(pair);
     }
+    output::out(&format!(
+        "{}\n\n{}",
+        ctx.style.ok(&format!("{headline}.")),
+        pair_text::details(ctx.style, pair)
+    ))
 }
 
 fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
-    let pairs = ctx.client()?.list_pairs()?;
+    let mut client = ctx.client()?;
+    let pairs = client.list_pairs()?;
+    // Entries of the configuration file the engine skipped at start would otherwise be
+    // missing from the list without a word; stderr keeps `--json` clean.
+    for warning in client.status()?.warnings {
+        output::print_warning(&warning, None);
+    }
     if json {
-        print_json(&pairs);
+        print_json(&pairs)?;
         return Ok(0);
     }
     if pairs.is_empty() {
-        println!(
+        outln!(
             "No loopback pairs. Create one with: midi loopback create --root-name \"My Loopback\""
-        );
+        )?;
         return Ok(0);
     }
-    print!("{}", pairs_table(ctx, &pairs));
+    output::out(&pairs_table(ctx, &pairs))?;
     Ok(0)
 }
 
 /// The table of pairs that `list` prints.
 fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
+    // On a narrow screen the ids give way first; the names keep their end, so `Studio (A)`
+    // and `Studio (B)` stay apart.
+    let name = Fit::Middle { min: 10 };
     let mut t = Table::new(&[
         "ASSOCIATION ID",
         "ENDPOINT A",
@@ -111,7 +164,12 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
         "FLAGS",
         "CLIENTS A/B",
     ])
-    .shrink(&[1, 2, 3]);
+    .fit(0, Fit::End { min: 8 }, 0)
+    .short_header(0, "ASSOC ID")
+    .fit(1, name, 1)
+    .fit(2, name, 1)
+    .fit(3, Fit::End { min: 8 }, 0)
+    .short_header(3, "UNIQUE");
     for p in pairs {
         let mut flags = Vec::new();
         flags.push(if p.persistent {
@@ -135,7 +193,9 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
 }
 
 fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
-    let id = rules::parse_association_id(&args.association_id)?;
+    if let Some(raw) = &args.which.association_id {
+        dash_i(raw, "update")?; // a malformed id is refused before anything else
+    }
     let update = PairUpdate {
         names: args.root_name.map(NameSpec::Root),
         name_a: args.name_a,
@@ -154,19 +214,23 @@ fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {
         )
         .into());
     }
-    let pair = ctx.client()?.update_pair(id, &update)?;
-    report(ctx, &pair, args.json, "Loopback pair updated");
+    let mut client = ctx.client()?;
+    let id = chosen_pair(&mut client, &args.which, "update")?;
+    let pair = client.update_pair(id, &update)?;
+    report(ctx, &pair, args.json, "Loopback pair updated")?;
     Ok(0)
 }
 
 fn set_muted(ctx: &Context, r: &PairRef, muted: bool) -> anyhow::Result<i32> {
-    let id = parse_id(r)?;
-    let pair = ctx.client()?.set_muted(id, muted)?;
+    let mut client = ctx.client()?;
+    let command = if muted { "mute" } else { "unmute" };
+    let id = chosen_pair(&mut client, &r.which, command)?;
+    let pair = client.set_muted(id, muted)?;
     let headline = if muted {
         "Loopback pair muted: it drops every message until unmuted"
     } else {
         "Loopback pair unmuted"
     };
-    report(ctx, &pair, r.json, headline);
+    report(ctx, &pair, r.json, headline)?;
     Ok(0)
 }

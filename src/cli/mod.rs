@@ -10,6 +10,8 @@ pub(crate) mod docs;
 pub(crate) mod endpoint;
 pub(crate) mod loopback;
 mod measure;
+mod monitor;
+mod send;
 pub(crate) mod service;
 pub(crate) mod watch;
 mod words;

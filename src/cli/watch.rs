@@ -5,6 +5,7 @@ use crate::client::ClientError;
 use crate::core::ErrorKind;
 use crate::core::model::{EndpointInfo, PairInfo};
 use crate::core::protocol::Event;
+use crate::face::output::{self, errln};
 use crate::face::{Context, interrupt};
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -16,10 +17,9 @@ pub fn run(ctx: &Context, args: WatchArgs) -> anyhow::Result<i32> {
         .timeout
         .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     if !args.json {
-        eprintln!("Watching the engine's endpoints. Press Ctrl-C to stop.");
+        errln!("Watching the engine's endpoints. Press Ctrl-C to stop.");
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = output::Stdout::new();
     loop {
         if interrupt::interrupted() {
             return Ok(0);
@@ -44,9 +44,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> anyhow::Result<i32> {
         } else {
             text_line(ctx, &event)
         };
-        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-            return Ok(0); // the reader went away: nothing more to say
-        }
+        writeln!(out, "{line}").and_then(|_| out.flush())?;
         if stopping {
             return Ok(engine_gone(&args));
         }
@@ -55,7 +53,7 @@ pub fn run(ctx: &Context, args: WatchArgs) -> anyhow::Result<i32> {
 
 fn engine_gone(args: &WatchArgs) -> i32 {
     if !args.json {
-        eprintln!("the engine stopped; watch ended");
+        errln!("the engine stopped; watch ended");
     }
     ErrorKind::Unreachable.exit_code()
 }
@@ -65,7 +63,11 @@ fn pair_names(p: &PairInfo) -> String {
 }
 
 fn endpoint_line(e: &EndpointInfo) -> String {
-    format!("{} ({} client(s) now)", e.name, e.clients)
+    format!(
+        "{} ({} now)",
+        e.name,
+        output::count(u64::from(e.clients), "client", "clients")
+    )
 }
 
 /// One human line per event: a fixed-width verb, then what it is about.

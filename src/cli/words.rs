@@ -2,7 +2,8 @@
 //! whatever the chosen format; otherwise the `--word-format` decides.
 
 use super::args::WordFormat;
-use crate::core::ump;
+use crate::core::ump::{self, FramingError};
+use crate::face::output::count;
 
 /// Parses one 32-bit word.
 pub fn parse_word(text: &str, format: WordFormat) -> Result<u32, String> {
@@ -36,7 +37,19 @@ pub fn parse_message(texts: &[String], format: WordFormat) -> Result<Vec<u32>, S
         .enumerate()
         .map(|(i, t)| parse_word(t, format).map_err(|e| format!("word {}: {e}", i + 1)))
         .collect::<Result<Vec<u32>, String>>()?;
-    ump::check_single_message(&words).map_err(|e| e.to_string())?;
+    ump::check_single_message(&words).map_err(|e| match e {
+        FramingError::WrongLength {
+            mt,
+            first,
+            needed,
+            given,
+        } => format!(
+            "a message of type {mt:X} (first word 0x{first:08X}) has exactly {}, but {given} {} given",
+            count(needed as u64, "word", "words"),
+            if given == 1 { "was" } else { "were" }
+        ),
+        other => other.to_string(),
+    })?;
     Ok(words)
 }
 
@@ -102,7 +115,7 @@ mod tests {
         let bad = "0x20903C64\n0x40903C00\n";
         assert_eq!(
             parse_file(bad, WordFormat::Hex).unwrap_err(),
-            "line 2: a message of type 4 (first word 0x40903C00) has exactly 2 word(s), but 1 were given"
+            "line 2: a message of type 4 (first word 0x40903C00) has exactly 2 words, but 1 was given"
         );
     }
 }

@@ -634,12 +634,18 @@ impl App {
                 strings::done_removed(name)
             }
             Command::SendTestNote { endpoint, .. } => {
-                let shown = self
-                    .pairs
-                    .iter()
-                    .flat_map(|r| [&r.info.endpoint_a, &r.info.endpoint_b])
-                    .find(|e| e.id.as_str() == endpoint)
-                    .map_or(endpoint.as_str(), |e| e.name.as_str());
+                let found = self.pairs.iter().find_map(|r| {
+                    [&r.info.endpoint_a, &r.info.endpoint_b]
+                        .into_iter()
+                        .find(|e| e.id.as_str() == endpoint)
+                        .map(|e| (e.name.as_str(), r.info.muted))
+                });
+                let (shown, muted) = found.unwrap_or((endpoint.as_str(), false));
+                if muted {
+                    // The engine drops it without a word, as a loopback must; say so here.
+                    self.notify(strings::sent_but_muted(shown), true);
+                    return;
+                }
                 strings::done_sent(shown)
             }
             Command::StartEngine => strings::DONE_STARTED.to_string(),

@@ -147,6 +147,11 @@ pub fn done_removed(name: &str) -> String {
 pub fn done_sent(endpoint: &str) -> String {
     format!("✓ sent a note on/off (C4) from {endpoint}")
 }
+pub fn sent_but_muted(endpoint: &str) -> String {
+    format!(
+        "! the pair is muted: the note from {endpoint} was dropped, nothing arrived (m unmutes)"
+    )
+}
 pub const DONE_STARTED: &str = "✓ engine started";
 pub fn failed(what: &str, why: &str) -> String {
     format!("✗ {what} failed: {why}")

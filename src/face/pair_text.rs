@@ -2,7 +2,36 @@
 //! printing [`created`], so the two ways of making a pair report it the same way.
 
 use super::output::{Style, key_values};
+use super::pair_ref;
 use crate::core::model::PairInfo;
+
+/// What a whole pair is called in a sentence: its root name (`Studio`) when it has one, else
+/// both names (`Synth Out / Synth In`) — never just endpoint A's.
+pub fn pair_name(pair: &PairInfo) -> String {
+    match pair_ref::root_name(pair) {
+        Some(root) => root.to_string(),
+        None => format!("{} / {}", pair.endpoint_a.name, pair.endpoint_b.name),
+    }
+}
+
+/// How to name the pair on a command line: its root name, else endpoint A's name, quoted
+/// for a shell when needed.
+pub fn pair_argument(pair: &PairInfo) -> String {
+    let name = pair_ref::root_name(pair).unwrap_or(&pair.endpoint_a.name);
+    shell_quote(name)
+}
+
+/// Quotes a word for a POSIX shell when it needs it, the way a person would type it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else if !word.contains(['"', '$', '`', '\\', '!']) {
+        format!("\"{word}\"")
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
 
 /// The report of a new pair, the same from `midi loopback create` and from the wizard.
 pub fn created(s: Style, pair: &PairInfo) -> String {
@@ -20,10 +49,24 @@ pub fn created(s: Style, pair: &PairInfo) -> String {
 /// The key/value block of one pair: its endpoints, ids, persistence and mute.
 pub fn details(s: Style, pair: &PairInfo) -> String {
     let persistence = if pair.persistent {
-        "yes (stored in the configuration file)".to_string()
+        "yes (stored in the configuration file)"
     } else {
-        "no (lasts until the engine stops; --persistent keeps it)".to_string()
+        "no (lasts until the engine stops; --persistent keeps it)"
     };
+    block(s, pair, persistence)
+}
+
+/// The block of a pair that was just removed: nothing to keep any more, so no advice.
+pub fn removed(s: Style, pair: &PairInfo) -> String {
+    let persistence = if pair.persistent {
+        "yes (its entry in the configuration file is deleted too)"
+    } else {
+        "no"
+    };
+    block(s, pair, persistence)
+}
+
+fn block(s: Style, pair: &PairInfo, persistence: &str) -> String {
     key_values(
         s,
         &[
@@ -33,7 +76,7 @@ pub fn details(s: Style, pair: &PairInfo) -> String {
             ("", s.id(pair.endpoint_b.id.as_str())),
             ("Association Id", s.id(&pair.association_id.to_string())),
             ("Unique Id", pair.unique_identifier.to_string()),
-            ("Persistent", persistence),
+            ("Persistent", persistence.to_string()),
             ("Muted", yes_no(pair.muted).to_string()),
         ],
     )
@@ -41,4 +84,17 @@ pub fn details(s: Style, pair: &PairInfo) -> String {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("abc12345"), "abc12345");
+        assert_eq!(shell_quote("My Loopback (A)"), "\"My Loopback (A)\"");
+        assert_eq!(shell_quote("it's $5"), r"'it'\''s $5'");
+        assert_eq!(shell_quote(""), "\"\"");
+    }
 }

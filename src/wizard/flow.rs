@@ -395,29 +395,11 @@ pub fn create_command(def: &PairDefinition) -> String {
     line
 }
 
-/// Quotes a word for a POSIX shell when it needs it, the way a person would type it.
-pub fn shell_quote(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        word.to_string()
-    } else if !word.contains(['"', '$', '`', '\\', '!']) {
-        format!("\"{word}\"")
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
+pub use crate::face::pair_text::shell_quote;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_are_quoted_only_when_needed() {
-        assert_eq!(shell_quote("abc12345"), "abc12345");
-        assert_eq!(shell_quote("My Loopback (A)"), "\"My Loopback (A)\"");
-        assert_eq!(shell_quote("it's $5"), r"'it'\''s $5'");
-        assert_eq!(shell_quote(""), "\"\"");
-    }
 
     #[test]
     fn root_names_are_given_back_as_root_names() {

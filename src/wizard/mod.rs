@@ -22,7 +22,7 @@ pub use prompt::{Answer, PromptError, Prompter, ScriptedPrompter, TerminalPrompt
 use crate::core::ErrorKind;
 use crate::core::ids::{AssociationId, Side};
 use crate::core::model::{PairDefinition, PairSpec};
-use crate::face::output::Style;
+use crate::face::output::{self, Style, errln};
 use crate::face::{Context, UserError, pair_text};
 use std::io::IsTerminal;
 
@@ -44,13 +44,13 @@ pub fn run_wizard(ctx: &Context, given: Option<PairSpec>) -> anyhow::Result<i32>
     let def = match outcome {
         Outcome::Create(def) => def,
         Outcome::Cancelled => {
-            eprintln!("cancelled, nothing created");
+            errln!("cancelled, nothing created");
             return Ok(EXIT_CANCELLED);
         }
     };
     let pair = ctx.client()?.create_pair(def.clone())?;
-    print!("{}", pair_text::created(ctx.style, &pair));
-    print!("{}", next_steps(ctx.style, &def));
+    output::out(&pair_text::created(ctx.style, &pair))?;
+    output::out(&next_steps(ctx.style, &def))?;
     Ok(0)
 }
 

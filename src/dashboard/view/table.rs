@@ -134,7 +134,8 @@ fn pair_row(
             strings::FLAG_OFF
         }
     );
-    let name = |n: &str| crate::face::output::ellipsize(n, name_width as usize);
+    // Cut in the middle, so `… (A)` and `… (B)` still tell the two lines apart.
+    let name = |n: &str| crate::face::output::ellipsize_middle(n, name_width as usize);
     let dirs = Text::from(vec![
         Line::styled(Direction::AToB.label(), theme.direction(Direction::AToB)),
         Line::styled(Direction::BToA.label(), theme.direction(Direction::BToA)),
