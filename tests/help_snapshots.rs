@@ -115,3 +115,26 @@ help_snapshot!(endpoint_monitor, "endpoint", "monitor", "--help");
 help_snapshot!(service, "service", "--help");
 help_snapshot!(service_status, "service", "status", "--help");
 help_snapshot!(completions, "completions", "--help");
+help_snapshot!(endpoint_properties, "endpoint", "properties", "--help");
+help_snapshot!(
+    endpoint_request_endpoint_info,
+    "endpoint",
+    "request",
+    "endpoint-info",
+    "--help"
+);
+help_snapshot!(
+    endpoint_request_function_blocks,
+    "endpoint",
+    "request",
+    "function-blocks",
+    "--help"
+);
+help_snapshot!(endpoint_play_notes, "endpoint", "play-notes", "--help");
+help_snapshot!(
+    endpoint_send_sysex_file,
+    "endpoint",
+    "send-sysex-file",
+    "--help"
+);
+help_snapshot!(time, "time", "--help");

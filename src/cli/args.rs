@@ -90,6 +90,35 @@ fn at_least_one(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A note length in milliseconds, 30 or more (shorter notes are not heard as notes).
+fn note_length(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(ms) if ms >= 30 => Ok(ms),
+        Ok(ms) => Err(format!("{ms} ms is too short: a note lasts at least 30 ms")),
+        Err(_) => Err(format!(
+            "{text:?} is not a number of milliseconds (30 or more)"
+        )),
+    }
+}
+
+/// A time in seconds, not negative (`--wait`).
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds (0 or more, 0.5 is half a second)"
+        )),
+    }
+}
+
+/// A velocity in percent, 1 to 100.
+fn percent(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (1.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a percentage from 1 to 100")),
+    }
+}
+
 /// Every command's `--help` ends with where files live and the exit codes, after its own
 /// examples; `-h` stays short. The manual pages get the same text.
 fn with_reference(cmd: clap::Command) -> clap::Command {
@@ -150,6 +179,9 @@ verdict says whether each target holds. The exit status is 0 whatever the verdic
 given.\n\nExamples:\n  midi bench --quick\n  midi bench --rounds 9 --check\n  midi bench --json > bench.json"
     )]
     Bench(BenchArgs),
+    /// The clock message timestamps use, its resolution and the current timestamp
+    #[command(visible_alias = "clock", after_help = TIME_HELP)]
+    Time(JsonFlag),
     /// Print a shell completion script
     #[command(
         after_help = "The script asks `midi` (on PATH) for the candidates at each Tab, so it completes \
@@ -170,6 +202,16 @@ Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/
         out_dir: PathBuf,
     },
 }
+
+const TIME_HELP: &str = "\
+Timestamps are nanoseconds on the system's monotonic clock (CLOCK_MONOTONIC), shared by every
+process, so a timestamp one program writes means the same moment to the engine and to every
+other. A timestamp of 0 means \"now\"; one up to 300 s ahead is held and delivered when due.
+--offset-microseconds and --timestamp of `midi endpoint send-message` use this clock.
+
+Examples:
+  midi time
+  midi time --json | jq .now_ns";
 
 const MAN_HELP: &str = "\
 Writes midi.1, midi-loopback.1, midi-loopback-create.1, … (one page per command) into DIR/man1.
@@ -253,6 +295,246 @@ pub enum EndpointCommand {
     /// Print what arrives at an endpoint, decoded
     #[command(visible_alias = "listen", after_help = MONITOR_EXAMPLES)]
     Monitor(MonitorArgs),
+    /// Everything known about an endpoint: names, ids, its pair, mute, clients, traffic
+    #[command(
+        visible_aliases = ["info", "props", "information"],
+        after_help = PROPERTIES_HELP
+    )]
+    Properties(PropertiesArgs),
+    /// Send UMP stream discovery requests out on an endpoint; --wait prints the replies
+    #[command(
+        subcommand,
+        visible_alias = "req",
+        after_help = "Examples:\n  midi endpoint request endpoint-info \"My Loopback (A)\" --all --wait 2\n  midi endpoint request function-blocks \"My Loopback (A)\" --all --wait 2"
+    )]
+    Request(RequestCommand),
+    /// Play notes on an endpoint, one after another (every note on is switched off again)
+    #[command(visible_alias = "play", after_help = PLAY_HELP)]
+    PlayNotes(PlayArgs),
+    /// Send the SysEx messages of a file (.syx) out on an endpoint as SysEx7 packets
+    #[command(visible_alias = "send-sysex", after_help = SYSEX_HELP)]
+    SendSysexFile(SysexArgs),
+}
+
+const PROPERTIES_HELP: &str = "\
+Shows the endpoint's name, id, side and description; its pair (root name, association id,
+unique identifier, persistence, mute) and the endpoint on the other side; the clients
+attached; and the traffic it sent and received, with what was dropped or refused.
+
+Examples:
+  midi endpoint properties \"My Loopback (A)\"
+  midi endpoint info midiu_loop_b_abc12345 --json";
+
+#[derive(Debug, Args)]
+pub struct PropertiesArgs {
+    /// The endpoint: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
+    pub endpoint: String,
+    /// Print the properties as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Ask for the endpoint's identity: info, device identity, name, product id, stream setup
+    #[command(
+        visible_aliases = ["endpoint-metadata", "endpoint-data", "em", "metadata"],
+        after_help = REQUEST_ENDPOINT_HELP
+    )]
+    EndpointInfo(EndpointInfoArgs),
+    /// Ask for function block info and names: one block, or all of them
+    #[command(
+        visible_aliases = ["function-block", "fb", "function", "functions"],
+        after_help = REQUEST_BLOCKS_HELP
+    )]
+    FunctionBlocks(FunctionBlocksArgs),
+}
+
+const REQUEST_ENDPOINT_HELP: &str = "\
+Sends one Endpoint Discovery message (UMP stream, type F, timestamp 0) out on ENDPOINT. A
+loopback passes it to the other side like any message; whatever application listens there
+may answer, and its answers arrive back at ENDPOINT. With --wait SECONDS they are printed,
+decoded, as they arrive; the exit status is 0 when any came and 1 when none did. Without
+--wait, watch for them with `midi endpoint monitor ENDPOINT`.
+
+Examples:
+  midi endpoint request endpoint-info \"My Loopback (A)\" --all --wait 2
+  midi endpoint request endpoint-info \"My Loopback (A)\" --name --wait 1 --json
+  midi endpoint request em midiu_loop_a_abc12345 --device-identity";
+
+const REQUEST_BLOCKS_HELP: &str = "\
+Sends one Function Block Discovery message (UMP stream, type F, timestamp 0) out on
+ENDPOINT, for block --number N or for every block (--all). Replies are Function Block Info
+and Name notifications; --wait SECONDS prints them as they arrive (exit 0 when any came, 1
+when none did).
+
+Examples:
+  midi endpoint request function-blocks \"My Loopback (A)\" --all --wait 2
+  midi endpoint request fb \"My Loopback (A)\" --number 3 --request-name false";
+
+/// What every request takes: where to send it, how long to wait for replies, how to print.
+#[derive(Debug, Args)]
+pub struct RequestTarget {
+    /// The endpoint to send the request on: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
+    pub endpoint: String,
+    /// Wait this long for replies and print them (exit 1 when none came)
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, allow_negative_numbers = true)]
+    pub wait: Option<f64>,
+    /// Print the request and the replies as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointInfoArgs {
+    #[command(flatten)]
+    pub target: RequestTarget,
+    /// Request everything below
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Request the endpoint info notification
+    #[arg(short = 'i', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub endpoint_info: bool,
+    /// Request the device identity notification
+    #[arg(short = 'd', long)]
+    pub device_identity: bool,
+    /// Request the endpoint name
+    #[arg(short = 'n', long)]
+    pub name: bool,
+    /// Request the product instance id
+    #[arg(short = 'p', long)]
+    pub product_instance_id: bool,
+    /// Request the stream configuration notification
+    #[arg(short = 's', long)]
+    pub stream_configuration: bool,
+    /// UMP version (major) the request says it speaks
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 1)]
+    pub ump_version_major: u8,
+    /// UMP version (minor) the request says it speaks
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 1)]
+    pub ump_version_minor: u8,
+}
+
+#[derive(Debug, Args)]
+pub struct FunctionBlocksArgs {
+    #[command(flatten)]
+    pub target: RequestTarget,
+    /// Request every function block (instead of --number)
+    #[arg(short = 'a', long, conflicts_with = "number")]
+    pub all: bool,
+    /// The function block to ask about, 0 to 31
+    #[arg(
+        short = 'n',
+        long,
+        visible_alias = "function-block-number",
+        value_name = "N",
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u8).range(0..=31)
+    )]
+    pub number: u8,
+    /// Request the function block info notification
+    #[arg(short = 'i', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub request_info: bool,
+    /// Request the function block name
+    #[arg(short = 'f', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub request_name: bool,
+}
+
+const PLAY_HELP: &str = "\
+NOTES are MIDI note numbers (0 to 127) or names: a letter, then # or b, then an octave from
+-1 to 9, middle C being C4 (60). They are played in sequence: note on, --length, note off,
+--rest. Every note that was switched on is switched off again, also on Ctrl-C.
+
+Examples:
+  midi endpoint play-notes \"My Loopback (A)\" C4 E4 G4 C5
+  midi endpoint play-notes \"My Loopback (A)\" 60 64 67 --length 500 --rest 0 --midi2
+  midi endpoint play \"My Loopback (A)\" A4 --channel 10 --velocity 100 --forever";
+
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// The endpoint to play on: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
+    pub endpoint: String,
+    /// The notes: numbers (0 to 127) or names (C4 is 60, F#3, Bb5, C-1)
+    #[arg(value_name = "NOTES", required = true, num_args = 1..)]
+    pub notes: Vec<String>,
+    /// How long each note sounds, in milliseconds (30 or more)
+    #[arg(short = 'l', long, visible_alias = "length-ms", value_name = "MS", default_value_t = 250, value_parser = note_length)]
+    pub length: u64,
+    /// Silence after each note, in milliseconds
+    #[arg(
+        short = 'r',
+        long,
+        visible_alias = "rest-ms",
+        value_name = "MS",
+        default_value_t = 250
+    )]
+    pub rest: u64,
+    /// The group, 1 to 16
+    #[arg(short = 'g', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub group: u8,
+    /// The channel, 1 to 16 (no -c: that is --count)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub channel: u8,
+    /// Velocity in percent, 1 to 100
+    #[arg(short = 'v', long, value_name = "PERCENT", default_value_t = 75.0, value_parser = percent)]
+    pub velocity: f64,
+    /// How many times to play the notes
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 1, value_parser = at_least_one, conflicts_with = "forever")]
+    pub count: u64,
+    /// Play the notes again and again, until Ctrl-C
+    #[arg(short = 'f', long, visible_alias = "repeat-forever")]
+    pub forever: bool,
+    /// Send MIDI 2.0 note messages (UMP type 4) instead of MIDI 1.0 ones (type 2)
+    #[arg(short = 'm', long)]
+    pub midi2: bool,
+    /// Reopen the endpoint and go on when it goes away (a restarted engine, a re-created pair)
+    #[arg(short = 'a', long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub auto_reconnect: bool,
+    /// Print a JSON summary instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+const SYSEX_HELP: &str = "\
+FILE holds SysEx messages as raw bytes (a .syx file): each F0, data bytes (below 0x80), F7,
+any number of them, of any size. A file that is not that is refused, naming the offset of
+the first byte that breaks it, and nothing is sent. Each message goes out as SysEx7 packets
+(UMP type 3, 6 data bytes each) on --group, --messages packets at a time with --pause
+between, so that a receiver that keeps up loses nothing. A progress bar shows on a terminal.
+
+Examples:
+  midi endpoint send-sysex-file \"My Loopback (A)\" patch.syx
+  midi endpoint send-sysex \"My Loopback (A)\" dump.syx --group 2 --pause 20 --messages 256";
+
+#[derive(Debug, Args)]
+pub struct SysexArgs {
+    /// The endpoint to send on: its id or exact name (ignoring case)
+    #[arg(value_name = "ENDPOINT", add = ArgValueCompleter::new(super::complete::complete_endpoint))]
+    pub endpoint: String,
+    /// The SysEx file (raw bytes: F0 … F7, one message after another)
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    pub file: PathBuf,
+    /// The group, 1 to 16
+    #[arg(short = 'g', long, visible_alias = "group-index", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub group: u8,
+    /// Milliseconds between transfers
+    #[arg(
+        short = 'p',
+        long,
+        visible_alias = "delay",
+        value_name = "MS",
+        default_value_t = 500
+    )]
+    pub pause: u64,
+    /// Packets (UMPs) per transfer
+    #[arg(short = 'm', long, visible_alias = "message-transfer-count", value_name = "N", default_value_t = 64, value_parser = at_least_one)]
+    pub messages: u64,
+    /// Print a JSON summary instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 const SEND_EXAMPLES: &str = "\

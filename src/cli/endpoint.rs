@@ -1,9 +1,10 @@
 //! `midi endpoint …`: the dispatch of the endpoint commands, `list`, and what they share
 //! (choosing and opening an endpoint). Sending lives in [`super::send`], monitoring in
-//! [`super::monitor`].
+//! [`super::monitor`], the other commands in modules of their own (`properties`, `request`,
+//! `play`, `sysex`).
 
 use super::args::EndpointCommand;
-use super::{monitor, send};
+use super::{monitor, play, properties, request, send, sysex};
 use crate::client::{ClientError, EndpointConnection};
 use crate::core::ErrorKind;
 use crate::face::output::{self, Fit, Table, outln, print_json};
@@ -16,6 +17,10 @@ pub fn run(ctx: &Context, cmd: EndpointCommand) -> anyhow::Result<i32> {
         EndpointCommand::SendMessage(args) => send::send_message(ctx, args),
         EndpointCommand::SendMessageFile(args) => send::send_file(ctx, args),
         EndpointCommand::Monitor(args) => monitor::monitor(ctx, args),
+        EndpointCommand::Properties(args) => properties::properties(ctx, args),
+        EndpointCommand::Request(cmd) => request::run(ctx, cmd),
+        EndpointCommand::PlayNotes(args) => play::play_notes(ctx, args),
+        EndpointCommand::SendSysexFile(args) => sysex::send_sysex_file(ctx, args),
     }
 }
 

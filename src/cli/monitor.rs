@@ -203,6 +203,11 @@ fn table_cells(index: u64, time: String, msg: &TimedMessage, decode_it: bool) ->
 
 /// One monitor row as a JSON line.
 fn json_row(index: u64, msg: &TimedMessage, decode_it: bool) -> String {
+    json_value(index, msg, decode_it).to_string()
+}
+
+/// One message as the monitor's JSON describes it (see `midi endpoint monitor --help`).
+pub(super) fn json_value(index: u64, msg: &TimedMessage, decode_it: bool) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     obj.insert("index".into(), index.into());
     obj.insert("timestamp".into(), msg.timestamp.into());
@@ -229,7 +234,7 @@ fn json_row(index: u64, msg: &TimedMessage, decode_it: bool) -> String {
             obj.entry(k).or_insert(v);
         }
     }
-    serde_json::Value::Object(obj).to_string()
+    serde_json::Value::Object(obj)
 }
 
 /// The endpoint to watch: as given, or chosen from a list on a terminal.

@@ -97,13 +97,13 @@ pub(super) fn print_send_report(
     } else {
         format!(" with a pause of {pause_ms} ms between each")
     };
-    outln!(
+    output::out(&output::paragraph(&format!(
         "{} {}{how} through {} ({}).",
         style.ok("Sent"),
         output::count(r.messages, "message", "messages"),
         r.endpoint,
         r.endpoint_id
-    )?;
+    )))?;
     match r.rate_msgs_per_s {
         Some(rate) => outln!("Took {:.3} s, {rate:.0} messages/s.", r.elapsed_s),
         None if r.messages > 1 => outln!("Took {:.3} s.", r.elapsed_s),

@@ -105,9 +105,23 @@ pub fn terminal_width() -> Option<usize> {
     crossterm::terminal::size().ok().map(|(w, _)| w as usize)
 }
 
-/// Display width of a string (wide characters count two).
+/// Display width of a string (wide characters count two; the colour codes of [`Style`] take
+/// no room).
 pub fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    if !s.contains('\x1b') {
+        return UnicodeWidthStr::width(s);
+    }
+    let mut total = 0;
+    let mut rest = s;
+    while let Some(start) = rest.find("\x1b[") {
+        total += UnicodeWidthStr::width(&rest[..start]);
+        let after = &rest[start + 2..];
+        rest = match after.find('m') {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    total + UnicodeWidthStr::width(rest)
 }
 
 /// Cuts `s` to at most `max` columns, ending in `…` when anything was cut.
@@ -390,6 +404,16 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 /// Breaks `text` into lines of at most `max` columns at spaces (runs of spaces between words
 /// become one); a word longer than a line is cut where it must, so nothing is lost.
 pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    wrap_with(text, max, true)
+}
+
+/// Like [`wrap`], but a word longer than a line stays whole on a line of its own (an id, a
+/// path: cut in two it could not be copied).
+pub fn wrap_words(text: &str, max: usize) -> Vec<String> {
+    wrap_with(text, max, false)
+}
+
+fn wrap_with(text: &str, max: usize, cut_long_words: bool) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -402,7 +426,7 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
             line.push(' ');
         }
         line.push_str(word);
-        while width(&line) > max {
+        while cut_long_words && width(&line) > max {
             let (head, rest) = split_at_width(&line, max);
             lines.push(head);
             line = rest;
@@ -447,13 +471,40 @@ pub fn duration(seconds: u64) -> String {
     }
 }
 
-/// Key/value lines, the keys aligned, for one object (a created pair, the engine status).
+/// A sentence or two as lines that fit the screen (see [`terminal_width`]), broken at spaces,
+/// ending in a newline; as it is off a terminal. Words are never cut.
+pub fn paragraph(text: &str) -> String {
+    let mut out = match terminal_width() {
+        Some(w) => wrap_words(text, w).join("\n"),
+        _ => text.to_string(),
+    };
+    out.push('\n');
+    out
+}
+
+/// Key/value lines, the keys aligned, for one object (a created pair, the engine status). On
+/// a screen (see [`terminal_width`]) a long plain value continues under itself, broken at
+/// spaces; a word is never cut, so ids and paths stay whole.
 pub fn key_values(style: Style, rows: &[(&str, String)]) -> String {
+    key_values_fitted(style, rows, terminal_width())
+}
+
+fn key_values_fitted(style: Style, rows: &[(&str, String)], screen: Option<usize>) -> String {
     let w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
+    let indent = 2 + w + 2;
     let mut out = String::new();
     for (k, v) in rows {
         let pad = " ".repeat(w - width(k));
-        out.push_str(&format!("  {}{pad}  {v}\n", style.dim(k)));
+        let lines = match screen {
+            Some(screen) => wrap_words(v, screen.saturating_sub(indent)),
+            _ => vec![v.clone()],
+        };
+        for (i, line) in lines.iter().enumerate() {
+            match i {
+                0 => out.push_str(&format!("  {}{pad}  {line}\n", style.dim(k))),
+                _ => out.push_str(&format!("{}{line}\n", " ".repeat(indent))),
+            }
+        }
     }
     out
 }
@@ -599,6 +650,38 @@ mod tests {
         assert_eq!(wrap("abcdefghij klm", 4), ["abcd", "efgh", "ij", "klm"]);
         assert_eq!(wrap("", 10), [""]);
         assert_eq!(wrap("fits", 10), ["fits"]);
+    }
+
+    #[test]
+    fn long_values_continue_under_themselves_and_words_stay_whole() {
+        let rows = [
+            (
+                "Id",
+                "midiu_loop_a_0123456789abcdef0123456789abcdef".to_string(),
+            ),
+            (
+                "Traffic",
+                "12 messages, 14 words; dropped 0 muted".to_string(),
+            ),
+        ];
+        let out = key_values_fitted(Style::plain(), &rows, Some(30));
+        assert_eq!(
+            out,
+            "  Id       midiu_loop_a_0123456789abcdef0123456789abcdef\n  Traffic  12 messages, 14\n           words; dropped 0\n           muted\n"
+        );
+        assert_eq!(
+            key_values_fitted(Style::plain(), &rows, None)
+                .lines()
+                .count(),
+            2
+        );
+    }
+
+    #[test]
+    fn colour_codes_take_no_room() {
+        let s = Style { color: true };
+        assert_eq!(width(&s.ok("Sent")), 4);
+        assert_eq!(width(&format!("{} 3 messages", s.bold("x"))), 12);
     }
 
     #[test]
