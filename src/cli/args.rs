@@ -759,8 +759,9 @@ Examples:\n  midi loopback remove \"My Loopback\"\n  midi loopback remove \"My L
         after_help = "Asks quick (one root name) or advanced (both names, the association id, the unique \
 identifier, a description), whether to keep the pair across engine restarts, then shows a summary \
 and the equivalent `midi loopback create` command to confirm. Every answer is checked with the \
-same rules as `create`; a refused answer is explained and asked again. Esc or Ctrl-C cancels: \
-nothing is created and the exit code is 1. It needs a terminal; in scripts use `midi loopback \
+same rules as `create` as you type (the verdict shows under the answer); one refused at Enter \
+is explained and asked again. Esc or Ctrl-C cancels: nothing is created, nothing of the question \
+stays on screen, and the exit code is 1. It needs a terminal; in scripts use `midi loopback \
 create --root-name NAME`.\n\nExamples:\n  midi loopback wizard\n  midi loopback create           # with no names, on a terminal, the same"
     )]
     Wizard,

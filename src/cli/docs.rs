@@ -12,7 +12,7 @@
 //! scripts through bash, zsh and fish.
 
 use super::args::Cli;
-use crate::face::output;
+use crate::face::{output, pair_text};
 use clap::CommandFactory;
 use clap_complete::env::Shells;
 use std::path::Path;
@@ -197,7 +197,7 @@ fn fit_man_line(line: &str, command: bool) -> Vec<String> {
         let mut out: Vec<String> = comment
             .map(|c| output::wrap(c, MAN_TEXT_WIDTH))
             .unwrap_or_default();
-        out.extend(continued_command(code));
+        out.extend(pair_text::continued_command(code, MAN_TEXT_WIDTH));
         return out;
     }
     let text_column = line
@@ -218,56 +218,6 @@ fn fit_man_line(line: &str, command: bool) -> Vec<String> {
             _ => format!("{}{part}", " ".repeat(indent)),
         })
         .collect()
-}
-
-/// A shell command broken between its words (never inside quotes) into lines that end in
-/// ` \`, the continuations indented by four.
-fn continued_command(code: &str) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut quote: Option<char> = None;
-    let mut word = String::new();
-    for c in code.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            None if c == '"' || c == '\'' => quote = Some(c),
-            _ => {}
-        }
-        if c == ' ' && quote.is_none() {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
-            continue;
-        }
-        word.push(c);
-    }
-    words.extend((!word.is_empty()).then_some(word));
-    // A flag and its value stay on one line: `--unique-identifier abc12345`.
-    let mut grouped: Vec<String> = Vec::new();
-    for w in words {
-        match grouped.last_mut() {
-            Some(flag) if flag.starts_with('-') && !flag.contains(' ') && !w.starts_with('-') => {
-                flag.push(' ');
-                flag.push_str(&w);
-            }
-            _ => grouped.push(w),
-        }
-    }
-    let words = grouped;
-    let mut lines: Vec<String> = vec![String::new()];
-    for w in words {
-        let last = lines.last_mut().expect("one line at least");
-        let fits = output::width(last) + 1 + output::width(&w) + 2 <= MAN_TEXT_WIDTH;
-        if last.trim().is_empty() || fits {
-            if !last.trim().is_empty() {
-                last.push(' ');
-            }
-            last.push_str(&w);
-        } else {
-            last.push_str(" \\");
-            lines.push(format!("    {w}"));
-        }
-    }
-    lines
 }
 
 #[cfg(test)]

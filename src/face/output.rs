@@ -474,22 +474,34 @@ pub fn duration(seconds: u64) -> String {
 /// A sentence or two as lines that fit the screen (see [`terminal_width`]), broken at spaces,
 /// ending in a newline; as it is off a terminal. Words are never cut.
 pub fn paragraph(text: &str) -> String {
-    let mut out = match terminal_width() {
-        Some(w) => wrap_words(text, w).join("\n"),
-        _ => text.to_string(),
-    };
+    let mut out = paragraph_at(text, terminal_width());
     out.push('\n');
     out
+}
+
+/// Text fitted to a screen of a known width (unchanged with `None`): each line of it broken
+/// at spaces, so no word is cut by the terminal's own wrapping.
+pub fn paragraph_at(text: &str, screen: Option<usize>) -> String {
+    match screen {
+        Some(w) => text
+            .lines()
+            .map(|line| wrap_words(line, w).join("\n"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        None => text.to_string(),
+    }
 }
 
 /// Key/value lines, the keys aligned, for one object (a created pair, the engine status). On
 /// a screen (see [`terminal_width`]) a long plain value continues under itself, broken at
 /// spaces; a word is never cut, so ids and paths stay whole.
 pub fn key_values(style: Style, rows: &[(&str, String)]) -> String {
-    key_values_fitted(style, rows, terminal_width())
+    key_values_at(style, rows, terminal_width())
 }
 
-fn key_values_fitted(style: Style, rows: &[(&str, String)], screen: Option<usize>) -> String {
+/// [`key_values`] for a screen of a known width (the wizard's terminal is stderr), or
+/// unlimited with `None`.
+pub fn key_values_at(style: Style, rows: &[(&str, String)], screen: Option<usize>) -> String {
     let w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
     let indent = 2 + w + 2;
     let mut out = String::new();
@@ -664,15 +676,13 @@ mod tests {
                 "12 messages, 14 words; dropped 0 muted".to_string(),
             ),
         ];
-        let out = key_values_fitted(Style::plain(), &rows, Some(30));
+        let out = key_values_at(Style::plain(), &rows, Some(30));
         assert_eq!(
             out,
             "  Id       midiu_loop_a_0123456789abcdef0123456789abcdef\n  Traffic  12 messages, 14\n           words; dropped 0\n           muted\n"
         );
         assert_eq!(
-            key_values_fitted(Style::plain(), &rows, None)
-                .lines()
-                .count(),
+            key_values_at(Style::plain(), &rows, None).lines().count(),
             2
         );
     }

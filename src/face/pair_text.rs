@@ -1,7 +1,7 @@
 //! How a loopback pair reads to a person. `midi loopback create` and the wizard both end by
 //! printing [`created`], so the two ways of making a pair report it the same way.
 
-use super::output::{Style, key_values};
+use super::output::{Style, key_values, width};
 use super::pair_ref;
 use crate::core::model::PairInfo;
 
@@ -31,6 +31,58 @@ pub fn shell_quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// A shell command broken between its words (never inside quotes, never between a flag and
+/// its value) into lines of at most `max` columns that end in ` \`, the continuations
+/// indented by four, so it can still be copied and run: the manual pages and the wizard's
+/// summary print long commands this way.
+pub fn continued_command(code: &str, max: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut word = String::new();
+    for c in code.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if c == '"' || c == '\'' => quote = Some(c),
+            _ => {}
+        }
+        if c == ' ' && quote.is_none() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        word.push(c);
+    }
+    words.extend((!word.is_empty()).then_some(word));
+    // A flag and its value stay on one line: `--unique-identifier abc12345`.
+    let mut grouped: Vec<String> = Vec::new();
+    for w in words {
+        match grouped.last_mut() {
+            Some(flag) if flag.starts_with('-') && !flag.contains(' ') && !w.starts_with('-') => {
+                flag.push(' ');
+                flag.push_str(&w);
+            }
+            _ => grouped.push(w),
+        }
+    }
+    let words = grouped;
+    let mut lines: Vec<String> = vec![String::new()];
+    for w in words {
+        let last = lines.last_mut().expect("one line at least");
+        let fits = width(last) + 1 + width(&w) + 2 <= max;
+        if last.trim().is_empty() || fits {
+            if !last.trim().is_empty() {
+                last.push(' ');
+            }
+            last.push_str(&w);
+        } else {
+            last.push_str(" \\");
+            lines.push(format!("    {w}"));
+        }
+    }
+    lines
 }
 
 /// The report of a new pair, the same from `midi loopback create` and from the wizard.

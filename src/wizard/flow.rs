@@ -11,16 +11,18 @@ use crate::core::model::{
     association_id_is_free,
 };
 use crate::core::rules::{self, SUFFIX_A, SUFFIX_B};
-use crate::face::output::{Style, key_values};
+use crate::face::output::{self, Style, key_values_at};
+use crate::face::pair_text;
 
-pub const INTRO: &str = "\
-A loopback pair is two MIDI 2.0 endpoints, A and B, wired to each other: what an app sends
-out on A arrives at B, and what it sends out on B arrives at A, so two apps can talk by each
-opening one side. Esc or Ctrl-C stops at any question; nothing is created until you confirm.";
+/// One paragraph: it is fitted to the terminal's width when shown.
+pub const INTRO: &str = "A loopback pair is two MIDI 2.0 endpoints, A and B, wired to each other: \
+what an app sends out on A arrives at B, and what it sends out on B arrives at A, so two apps can \
+talk by each opening one side. Answers are checked as you type. Esc or Ctrl-C stops at any \
+question; nothing is created until you confirm.";
 
 pub const Q_MODE: &str = "How do you want to name the endpoints?";
-pub const QUICK: &str = "Quick: one name for the pair; the endpoints become NAME (A) and NAME (B)";
-pub const ADVANCED: &str = "Advanced: name each endpoint, choose the ids and add a description";
+pub const QUICK: &str = "Quick: one name; the endpoints become NAME (A) and NAME (B)";
+pub const ADVANCED: &str = "Advanced: name each endpoint, choose the ids, add a description";
 pub const Q_ROOT: &str = "Name of the pair";
 pub const Q_NAME_A: &str = "Name of endpoint A";
 pub const Q_NAME_B: &str = "Name of endpoint B";
@@ -140,7 +142,7 @@ impl<'a> Wizard<'a> {
     }
 
     fn questions(&self, p: &mut dyn Prompter) -> anyhow::Result<Outcome> {
-        p.show(INTRO)?;
+        p.show(&output::paragraph_at(INTRO, p.width()))?;
         let root = self.free_root_name();
         let mut draft = Draft {
             advanced: false,
@@ -156,7 +158,7 @@ impl<'a> Wizard<'a> {
             self.ask(p, &mut draft)?;
             // Every answer passed these rules already; this builds the pair as create does.
             let def = self.definition(&draft)?;
-            p.show(&self.summary(&def))?;
+            p.show(&self.summary(&def, p.width()))?;
             match p.select(Q_CREATE, &[CREATE, CHANGE, CANCEL], 0)? {
                 0 => return Ok(Outcome::Create(def)),
                 1 => continue,
@@ -230,19 +232,16 @@ impl<'a> Wizard<'a> {
         Ok(def)
     }
 
-    fn summary(&self, def: &PairDefinition) -> String {
+    /// The pair to create, as `create` reports one (each endpoint's id on a row of its own,
+    /// so the ids line up), and the command line that makes it, fitted to `width`.
+    fn summary(&self, def: &PairDefinition, width: Option<usize>) -> String {
         let s = self.style;
-        let endpoint = |side: Side| {
-            format!(
-                "{}  {}",
-                s.bold(&def.endpoint(side).name),
-                s.id(def.endpoint_id(side).as_str())
-            )
-        };
         let description = &def.endpoint_a.description;
         let rows = [
-            ("Endpoint A", endpoint(Side::A)),
-            ("Endpoint B", endpoint(Side::B)),
+            ("Endpoint A", s.bold(&def.endpoint_a.name)),
+            ("", s.id(def.endpoint_id(Side::A).as_str())),
+            ("Endpoint B", s.bold(&def.endpoint_b.name)),
+            ("", s.id(def.endpoint_id(Side::B).as_str())),
             ("Association Id", s.id(&def.association_id.to_string())),
             ("Unique Id", def.unique_identifier.to_string()),
             (
@@ -262,12 +261,16 @@ impl<'a> Wizard<'a> {
                 },
             ),
         ];
+        let command = match width {
+            Some(w) => pair_text::continued_command(&create_command(def), w.saturating_sub(2)),
+            None => vec![create_command(def)],
+        };
         format!(
             "\n{}\n{}\n{}\n  {}\n",
             s.bold("The pair to create:"),
-            key_values(s, &rows),
+            key_values_at(s, &rows, width),
             s.dim("The same from a script:"),
-            create_command(def)
+            command.join("\n  ")
         )
     }
 

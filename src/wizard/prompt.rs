@@ -2,7 +2,7 @@
 //! asks a person (dialoguer's look, on stderr), [`ScriptedPrompter`] answers from a list so the
 //! flow can be tested without a terminal.
 
-use crate::face::interrupt;
+use crate::face::{interrupt, output};
 use dialoguer::console::{Key, Term, measure_text_width};
 use dialoguer::theme::{ColorfulTheme, Theme};
 use std::collections::VecDeque;
@@ -47,6 +47,11 @@ pub trait Prompter {
 
     /// Asks a yes/no question.
     fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError>;
+
+    /// The width text should fit, when there is one (a terminal's columns).
+    fn width(&self) -> Option<usize> {
+        None
+    }
 }
 
 // ---- Scripted answers, for tests ----
@@ -73,6 +78,8 @@ pub struct ScriptedPrompter {
     answers: VecDeque<Answer>,
     /// Every question, shown text and refusal, in order, one entry each.
     pub transcript: Vec<String>,
+    /// The screen width to report (none: text is not fitted).
+    pub width: Option<usize>,
 }
 
 impl ScriptedPrompter {
@@ -80,6 +87,7 @@ impl ScriptedPrompter {
         ScriptedPrompter {
             answers: answers.into_iter().collect(),
             transcript: Vec::new(),
+            width: None,
         }
     }
 
@@ -158,6 +166,10 @@ impl Prompter for ScriptedPrompter {
             other => Err(Self::unexpected(question, &other)),
         }
     }
+
+    fn width(&self) -> Option<usize> {
+        self.width
+    }
 }
 
 // ---- A person at a terminal ----
@@ -219,10 +231,59 @@ impl Default for TerminalPrompter {
     }
 }
 
+impl TerminalPrompter {
+    /// Writes a line fitted to the terminal (broken at spaces, never mid-word); returns the
+    /// rows it took.
+    fn write_fitted(&self, line: &str) -> io::Result<usize> {
+        let lines = output::wrap_words(line, self.columns().saturating_sub(1).max(1));
+        for l in &lines {
+            self.term.write_line(l)?;
+        }
+        Ok(lines.len())
+    }
+
+    /// A question too long for one row with its decoration (`? … ›`, a default, an answer):
+    /// its first lines are printed above, fitted, and the prompt keeps only the last line, so
+    /// the prompt dialoguer redraws is one row. Returns the rows printed and the prompt.
+    fn lead(&self, question: &str, decoration: usize) -> io::Result<(usize, String)> {
+        let room = self.columns().saturating_sub(decoration + 1).max(10);
+        let mut lines = output::wrap_words(question, room);
+        let last = lines.pop().unwrap_or_default();
+        for l in &lines {
+            self.term.write_line(l)?;
+        }
+        Ok((lines.len(), last))
+    }
+
+    /// After an answer: the question's lines above are cleared and one fitted line says what
+    /// was answered (`✔ question · answer`). After Esc nothing of the question stays.
+    fn settle(&self, lead_rows: usize, question: &str, answer: Option<&str>) -> io::Result<()> {
+        self.term.clear_last_lines(lead_rows)?;
+        if let Some(answer) = answer {
+            let mut done = String::new();
+            let _ = self
+                .theme
+                .format_input_prompt_selection(&mut done, question, answer);
+            self.write_fitted(&done)?;
+        }
+        Ok(())
+    }
+}
+
+/// Columns the theme adds around a question: `? `, ` ›`, a default in brackets, an answer.
+const DECORATION: usize = 16;
+
 impl Prompter for TerminalPrompter {
     fn show(&mut self, text: &str) -> Result<(), PromptError> {
-        self.term.write_line(text)?;
+        // The wizard fits what it shows; a line that still does not fit breaks at a space.
+        for line in text.lines() {
+            self.write_fitted(line)?;
+        }
         Ok(())
+    }
+
+    fn width(&self) -> Option<usize> {
+        Some(self.columns().saturating_sub(1).max(1))
     }
 
     fn text(
@@ -231,24 +292,31 @@ impl Prompter for TerminalPrompter {
         default: Option<&str>,
         check: Check<'_>,
     ) -> Result<String, PromptError> {
+        let default_width = default.map_or(0, |d| measure_text_width(d) + 3);
+        let (lead_rows, short) = self.lead(question, DECORATION + default_width)?;
         let mut prompt = String::new();
-        let _ = self
-            .theme
-            .format_input_prompt(&mut prompt, question, default);
+        let _ = self.theme.format_input_prompt(&mut prompt, &short, default);
         let mut line = LineEditor::new(&self.term, prompt, self.columns());
         let mut refusal_rows = 0;
         loop {
-            line.draw()?;
+            let verdict = |text: &str| {
+                let raw = match default {
+                    Some(d) if text.trim().is_empty() => d,
+                    _ => text,
+                };
+                check(raw).map(|_| ())
+            };
+            line.draw(&verdict, &self.theme)?;
             let raw = loop {
                 match self.term.read_key_raw()? {
                     Key::Enter => break line.text(),
                     Key::Escape | Key::CtrlC => {
-                        line.finish(refusal_rows)?;
+                        line.finish(refusal_rows + lead_rows)?;
                         return Err(self.cancelled());
                     }
                     key => {
                         if line.edit(key) {
-                            line.draw()?;
+                            line.draw(&verdict, &self.theme)?;
                         }
                     }
                 }
@@ -260,19 +328,14 @@ impl Prompter for TerminalPrompter {
             line.finish(refusal_rows)?;
             match check(&raw) {
                 Ok(value) => {
-                    let mut done = String::new();
-                    let _ = self
-                        .theme
-                        .format_input_prompt_selection(&mut done, question, &value);
-                    self.term.write_line(&done)?;
+                    self.settle(lead_rows, question, Some(&value))?;
                     return Ok(value);
                 }
                 Err(reason) => {
                     // The reason above the question, the refused text still there to correct.
                     let mut error = String::new();
                     let _ = self.theme.format_error(&mut error, &reason);
-                    self.term.write_line(&error)?;
-                    refusal_rows = rows(measure_text_width(&error), self.columns());
+                    refusal_rows = self.write_fitted(&error)?;
                 }
             }
         }
@@ -284,26 +347,41 @@ impl Prompter for TerminalPrompter {
         choices: &[&str],
         default: usize,
     ) -> Result<usize, PromptError> {
+        let (lead_rows, short) = self.lead(question, DECORATION)?;
+        // Each choice on one row, or dialoguer could not redraw the list.
+        let room = self.columns().saturating_sub(4).max(10);
+        let fitted: Vec<String> = choices.iter().map(|c| output::ellipsize(c, room)).collect();
         let result = dialoguer::Select::with_theme(&self.theme)
-            .with_prompt(question)
-            .items(choices)
+            .with_prompt(short)
+            .items(&fitted)
             .default(default)
+            .report(false)
             .interact_on_opt(&self.term);
-        self.answered(result)
+        let chosen = self.answered(result);
+        // What was chosen, by the words before its explanation (`Quick`).
+        let answer = chosen
+            .as_ref()
+            .ok()
+            .map(|&i| choices[i].split(':').next().unwrap_or(choices[i]));
+        self.settle(lead_rows, question, answer)?;
+        chosen
     }
 
     fn confirm(&mut self, question: &str, default: bool) -> Result<bool, PromptError> {
+        let (lead_rows, short) = self.lead(question, DECORATION)?;
         let result = dialoguer::Confirm::with_theme(&self.theme)
-            .with_prompt(question)
+            .with_prompt(short)
             .default(default)
+            .report(false)
             .interact_on_opt(&self.term);
-        self.answered(result)
+        let answer = self.answered(result);
+        let said = answer
+            .as_ref()
+            .ok()
+            .map(|&yes| if yes { "yes" } else { "no" });
+        self.settle(lead_rows, question, said)?;
+        answer
     }
-}
-
-/// Rows that `width` columns of text take on a terminal `columns` wide.
-fn rows(width: usize, columns: usize) -> usize {
-    width.div_ceil(columns).max(1)
 }
 
 /// One line of input after a prompt: insert, delete, move; redrawn whole on every change, so
@@ -357,8 +435,13 @@ impl<'t> LineEditor<'t> {
         true
     }
 
-    /// Redraws the prompt and the text, and puts the cursor where it belongs.
-    fn draw(&mut self) -> io::Result<()> {
+    /// Redraws the prompt and the text, the verdict of the rules on the row below it (checked
+    /// as you type: `✔`, or `✘` and why), and puts the cursor where it belongs.
+    fn draw(
+        &mut self,
+        verdict: &dyn Fn(&str) -> Result<(), String>,
+        theme: &ColorfulTheme,
+    ) -> io::Result<()> {
         self.term.move_cursor_up(self.cursor_row)?;
         self.term.write_str("\r")?;
         self.term.clear_to_end_of_screen()?;
@@ -373,16 +456,29 @@ impl<'t> LineEditor<'t> {
         } else {
             end / self.columns
         };
-        self.cursor_row = end_row;
-        if self.cursor < self.chars.len() {
+        // One row, cut to fit, so the cursor arithmetic below stays exact.
+        let note = match verdict(&text) {
+            Ok(()) => format!("{}", theme.success_prefix),
+            Err(reason) => {
+                let mut e = String::new();
+                let _ = theme.format_error(&mut e, &reason);
+                e
+            }
+        };
+        let note = output::ellipsize(&note, self.columns.saturating_sub(1));
+        self.term.write_str("\r\n")?;
+        self.term.write_str(&note)?;
+        let (row, column) = if self.cursor < self.chars.len() {
             let before: String = self.chars[..self.cursor].iter().collect();
             let at = prompt_width + measure_text_width(&before);
-            let (row, column) = (at / self.columns, at % self.columns);
-            self.term.move_cursor_up(end_row - row)?;
-            self.term.write_str("\r")?;
-            self.term.move_cursor_right(column)?;
-            self.cursor_row = row;
-        }
+            (at / self.columns, at % self.columns)
+        } else {
+            (end_row, end - end_row * self.columns)
+        };
+        self.term.move_cursor_up(end_row + 1 - row)?;
+        self.term.write_str("\r")?;
+        self.term.move_cursor_right(column)?;
+        self.cursor_row = row;
         self.term.flush()
     }
 
@@ -438,13 +534,6 @@ impl Drop for RawMode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rows_count_wrapped_lines() {
-        assert_eq!(rows(0, 80), 1);
-        assert_eq!(rows(80, 80), 1);
-        assert_eq!(rows(81, 80), 2);
-    }
 
     #[test]
     fn scripted_text_uses_the_default_and_records_refusals() {
