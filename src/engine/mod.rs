@@ -29,7 +29,7 @@ use state::Engine;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -214,10 +214,15 @@ async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-/// Takes `engine.lock` for the engine's life and writes our pid into it.
-fn take_engine_lock(paths: &Paths) -> Result<File, EngineError> {
+/// Takes a lock file for the engine's life and writes `contents` into it; when another
+/// process holds it, `busy` turns what that holder wrote into the error to report.
+fn take_lock(
+    path: &Path,
+    contents: &str,
+    busy: impl FnOnce(String) -> EngineError,
+) -> Result<File, EngineError> {
     let lock_err = |source| EngineError::Lock {
-        path: paths.engine_lock.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let mut file = OpenOptions::new()
@@ -226,65 +231,49 @@ fn take_engine_lock(paths: &Paths) -> Result<File, EngineError> {
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(&paths.engine_lock)
-        .map_err(lock_err)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            let mut pid = String::new();
-            let _ = file.read_to_string(&mut pid);
-            return Err(EngineError::AlreadyRunning {
-                pid: pid.trim().to_string(),
-                lock: paths.engine_lock.clone(),
-            });
-        }
-        Err(TryLockError::Error(e)) => return Err(lock_err(e)),
-    }
-    file.set_len(0).map_err(lock_err)?;
-    file.rewind().map_err(lock_err)?;
-    write!(file, "{}", std::process::id()).map_err(lock_err)?;
-    Ok(file)
-}
-
-/// Takes the lock beside the configuration file for the engine's life and records our pid and
-/// socket in it. The file itself is replaced at every write, so a lock on it would not last.
-fn take_config_lock(paths: &Paths) -> Result<File, EngineError> {
-    let lock_err = |source| EngineError::Lock {
-        path: paths.config_lock.clone(),
-        source,
-    };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&paths.config_lock)
+        .open(path)
         .map_err(lock_err)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
-            let mut lines = text.lines();
-            return Err(EngineError::ConfigInUse {
-                pid: lines.next().unwrap_or("unknown").to_string(),
-                socket: lines.next().unwrap_or("unknown").to_string(),
-                config: paths.config_file.clone(),
-                lock: paths.config_lock.clone(),
-            });
+            return Err(busy(text));
         }
         Err(TryLockError::Error(e)) => return Err(lock_err(e)),
     }
+    file.set_len(0).map_err(lock_err)?;
+    file.rewind().map_err(lock_err)?;
+    file.write_all(contents.as_bytes()).map_err(lock_err)?;
+    Ok(file)
+}
+
+/// Takes `engine.lock` (one engine per runtime directory) and writes our pid into it.
+fn take_engine_lock(paths: &Paths) -> Result<File, EngineError> {
+    take_lock(&paths.engine_lock, &std::process::id().to_string(), |pid| {
+        EngineError::AlreadyRunning {
+            pid: pid.trim().to_string(),
+            lock: paths.engine_lock.clone(),
+        }
+    })
+}
+
+/// Takes the lock beside the configuration file and records our pid and socket in it. The
+/// file itself is replaced at every write, so a lock on it would not last.
+fn take_config_lock(paths: &Paths) -> Result<File, EngineError> {
     let holder = crate::core::paths::LockHolder {
         pid: std::process::id(),
         socket: paths.socket.clone(),
     };
-    file.set_len(0).map_err(lock_err)?;
-    file.rewind().map_err(lock_err)?;
-    file.write_all(holder.to_text().as_bytes())
-        .map_err(lock_err)?;
-    Ok(file)
+    take_lock(&paths.config_lock, &holder.to_text(), |text| {
+        let mut lines = text.lines();
+        EngineError::ConfigInUse {
+            pid: lines.next().unwrap_or("unknown").to_string(),
+            socket: lines.next().unwrap_or("unknown").to_string(),
+            config: paths.config_file.clone(),
+            lock: paths.config_lock.clone(),
+        }
+    })
 }
 
 /// We hold the engine lock, so a socket file left behind belongs to a dead engine.
