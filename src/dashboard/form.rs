@@ -493,7 +493,8 @@ mod tests {
             t.clear();
             "Live".chars().for_each(|c| t.insert(c));
         });
-        let Ok(Submission::Rename { update, .. }) = form.check(&[studio.clone()]) else {
+        let Ok(Submission::Rename { update, .. }) = form.check(std::slice::from_ref(&studio))
+        else {
             panic!("the root name is accepted");
         };
         assert_eq!(update.names, Some(NameSpec::Root("Live".into())));
