@@ -164,3 +164,76 @@ fn engine_restarting() {
         app
     });
 }
+
+#[test]
+fn long_names_keep_their_side_at_80_columns() {
+    at_both_sizes("long_names", |w, h| {
+        let pairs = vec![
+            pair(1, "Studio Live Rig Main Stage Left"),
+            pair(2, "Studio Live Rig Main Stage Right"),
+        ];
+        watched(w, h, pairs, 5, |_, _| (0, 0))
+    });
+    let app = watched(
+        80,
+        24,
+        vec![pair(1, "Studio Live Rig Main Stage Left")],
+        5,
+        |_, _| (0, 0),
+    );
+    let screen = render(&app);
+    for side in ["(A)", "(B)"] {
+        assert!(
+            screen.lines().skip(2).take(3).any(|l| l.contains(side)),
+            "{side} lost:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn a_filter_lists_only_the_pairs_whose_names_contain_it() {
+    at_both_sizes("filtered", |w, h| {
+        let mut app = watched(w, h, twelve_pairs(), 5, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('/'));
+        type_text(&mut app, "sync");
+        app
+    });
+}
+
+#[test]
+fn the_help_explains_the_columns() {
+    let app = {
+        let mut app = watched(120, 40, vec![pair(1, "Studio")], 5, |_, _| (0, 0));
+        press(&mut app, KeyCode::Char('?'));
+        app
+    };
+    let screen = render(&app);
+    // Each column's name, then what it means, on one line of the help.
+    let explained = |screen: &str, column: &str, meaning: &str| {
+        screen.lines().any(|l| {
+            l.split_once(&format!("  {column} "))
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(meaning))
+        })
+    };
+    for (column, meaning) in [
+        ("P", "persistent"),
+        ("M", "muted"),
+        ("CL", "clients"),
+        ("DIR", "the direction"),
+    ] {
+        assert!(
+            explained(&screen, column, meaning),
+            "no {column}:\n{screen}"
+        );
+    }
+    // On 80×24 it scrolls to the same legend.
+    let mut small = watched(80, 24, vec![pair(1, "Studio")], 5, |_, _| (0, 0));
+    press(&mut small, KeyCode::Char('?'));
+    assert!(!explained(&render(&small), "CL", "clients"));
+    for _ in 0..30 {
+        press(&mut small, KeyCode::Down);
+    }
+    let screen = render(&small);
+    assert!(explained(&screen, "CL", "clients"), "{screen}");
+    assert!(!screen.contains("↓ more"), "{screen}");
+}

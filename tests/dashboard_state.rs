@@ -827,7 +827,11 @@ fn rename_edits_both_names_and_the_description() {
         press(&mut app, open);
         let form = app.form().unwrap();
         assert_eq!(form.input(Field::NameA).value(), "Studio (A)");
-        assert_eq!(form.focused(), Field::NameA);
+        assert_eq!(form.focused(), Field::Root);
+        // Without the root name, the sides are named one by one.
+        press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.form().unwrap().focused(), Field::NameA);
         press(&mut app, KeyCode::Tab);
         press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
         type_text(&mut app, "Studio Out");
@@ -862,6 +866,8 @@ fn rename_refuses_a_name_of_another_pair() {
     let mut app = with_pairs(2); // "Studio …" and "Live Rig …"
     app.take_commands();
     press(&mut app, KeyCode::Char('r'));
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL); // the root name
+    press(&mut app, KeyCode::Tab);
     press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
     type_text(&mut app, "live rig (b)");
     let (field, message) = form_error(&app).unwrap();
@@ -873,7 +879,6 @@ fn rename_refuses_a_name_of_another_pair() {
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char('r'));
     assert_eq!(form_error(&app), None);
-    let _ = NameSpec::Root(String::new()); // the rename form sends names one by one
 }
 
 // -- The event loop on a test backend --------------------------------------------------------
@@ -928,4 +933,115 @@ fn the_event_loop_draws_reports_forwards_commands_and_quits() {
     assert!(sent.contains(&Command::Watch(Some(pairs[1].association_id))));
     let screen = terminal.backend().to_string();
     assert!(screen.contains("Live Rig (A)"), "{screen}");
+}
+
+// -- What the first hour found (issue 13) -----------------------------------------------------
+
+#[test]
+fn whole_pair_actions_name_the_whole_pair() {
+    let mut app = with_pairs(1);
+    app.take_commands();
+    press(&mut app, KeyCode::Char('m'));
+    let commands = app.take_commands();
+    let mut after = app.selected_pair().unwrap().info.clone();
+    after.muted = true;
+    let root = after.endpoint_a.name.trim_end_matches(" (A)").to_string();
+    done(&mut app, commands[0].clone(), Ok(Some(after.clone())));
+    let text = &app.notice.as_ref().unwrap().text;
+    assert_eq!(text, &format!("✓ muted {root}"));
+    // A pair named side by side is named by both names.
+    after.endpoint_a.name = "Synth Out".into();
+    after.endpoint_b.name = "Synth In".into();
+    done(
+        &mut app,
+        Command::Remove {
+            association_id: after.association_id,
+        },
+        Ok(Some(after)),
+    );
+    assert_eq!(
+        app.notice.as_ref().unwrap().text,
+        "✓ removed Synth Out / Synth In"
+    );
+}
+
+#[test]
+fn the_rename_form_offers_the_root_name_and_no_toggle() {
+    let mut app = with_pairs(1);
+    press(&mut app, KeyCode::Char('r'));
+    let form = app.form().expect("the rename form");
+    assert_eq!(form.fields()[0], Field::Root);
+    assert!(!form.input(Field::Root).value().is_empty());
+    let hints: Vec<&str> = keys::hints(&app).iter().map(|(_, t)| *t).collect();
+    assert!(
+        !hints.contains(&"toggle"),
+        "nothing to toggle here: {hints:?}"
+    );
+    press_with(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    type_text(&mut app, "Renamed");
+    press(&mut app, KeyCode::Enter);
+    let commands = app.take_commands();
+    let Some(Command::Update { update, .. }) = commands.last() else {
+        panic!("the rename is sent: {commands:?}");
+    };
+    assert_eq!(update.names, Some(NameSpec::Root("Renamed".into())));
+}
+
+#[test]
+fn letters_on_the_persistent_box_tick_it_or_say_what_works() {
+    let mut app = with_pairs(1);
+    press(&mut app, KeyCode::Char('n'));
+    while app.form().unwrap().focused() != Field::Persistent {
+        press(&mut app, KeyCode::Tab);
+    }
+    let hints: Vec<&str> = keys::hints(&app).iter().map(|(_, t)| *t).collect();
+    assert!(hints.contains(&"toggle"), "{hints:?}");
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.form().unwrap().persistent);
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.form().unwrap().note, Some(strings::CHECKBOX_KEYS));
+    assert!(app.form().unwrap().persistent, "x changed nothing");
+    press(&mut app, KeyCode::Char('n'));
+    assert!(!app.form().unwrap().persistent);
+    assert_eq!(app.form().unwrap().note, None);
+}
+
+#[test]
+fn slash_filters_the_pairs_by_name_and_esc_drops_the_filter() {
+    let mut app = with_pairs(12);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode, Mode::Filter);
+    type_text(&mut app, "SYNC");
+    let names: Vec<&str> = app
+        .pairs
+        .iter()
+        .map(|p| p.info.endpoint_a.name.as_str())
+        .collect();
+    assert_eq!(names, ["DAW Sync (A)", "Video Sync (A)"]);
+    assert_eq!(app.hidden.len(), 10);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    // The filter holds across snapshots, and keys act on the listed pairs.
+    snapshot(&mut app, &twelve_pairs(), 6.0);
+    assert_eq!(app.pairs.len(), 2);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(
+        app.selected_pair().unwrap().info.endpoint_a.name,
+        "Video Sync (A)"
+    );
+    // A name in use by a hidden pair is still refused by the create form.
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "Studio");
+    assert!(app.check_form().unwrap().is_err());
+    press(&mut app, KeyCode::Esc);
+    // Esc drops the filter (and only then quits), keeping the selection.
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.should_quit);
+    assert_eq!(app.pairs.len(), 12);
+    assert_eq!(
+        app.selected_pair().unwrap().info.endpoint_a.name,
+        "Video Sync (A)"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.should_quit);
 }

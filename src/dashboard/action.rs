@@ -51,6 +51,8 @@ pub enum Action {
     ToggleHelp,
     /// Close whatever overlay or dialog is open.
     Close,
+    /// Type a filter: only pairs whose names contain it are listed.
+    OpenFilter,
 
     // Inside a form.
     Input(char),

@@ -45,6 +45,8 @@ pub enum EngineState {
 pub struct PairRow {
     pub info: PairInfo,
     pub meters: PairMeters,
+    /// Its place in the engine's list, so a filter that lets it back in puts it back there.
+    pub order: usize,
 }
 
 impl PairRow {
@@ -120,6 +122,8 @@ impl Monitor {
 pub enum Mode {
     Normal,
     Help,
+    /// Typing the filter (`/`): the table follows each key.
+    Filter,
     Form(Box<Form>),
     ConfirmRemove {
         association_id: AssociationId,
@@ -141,7 +145,14 @@ pub struct Notice {
 #[derive(Debug)]
 pub struct App {
     pub engine: EngineState,
+    /// The pairs listed: those the filter lets through, in the engine's order.
     pub pairs: Vec<PairRow>,
+    /// The pairs the filter hides (their meters keep counting).
+    pub hidden: Vec<PairRow>,
+    /// Only pairs with an endpoint name containing this (ignoring case) are listed.
+    pub filter: String,
+    /// How far the help overlay is scrolled, on a screen too short for all of it.
+    pub help_scroll: u16,
     /// Index into `pairs`; meaningful only when there are pairs.
     pub selected: usize,
     /// The first pair row shown (the table scrolls to keep the selection visible).
@@ -165,6 +176,9 @@ impl App {
         App {
             engine: EngineState::Connecting,
             pairs: Vec::new(),
+            hidden: Vec::new(),
+            filter: String::new(),
+            help_scroll: 0,
             selected: 0,
             offset: 0,
             monitor: Monitor::default(),
@@ -192,10 +206,14 @@ impl App {
         matches!(self.engine, EngineState::Running(_))
     }
 
+    /// Every pair, listed or hidden by the filter.
+    pub fn all_pairs(&self) -> impl Iterator<Item = &PairRow> {
+        self.pairs.iter().chain(&self.hidden)
+    }
+
     /// Total messages per second over every pair and both directions.
     pub fn total_rate(&self) -> f64 {
-        self.pairs
-            .iter()
+        self.all_pairs()
             .flat_map(|p| p.meters.iter())
             .map(|m| m.rate)
             .fold(0.0, |sum, r| sum + r) // not `sum()`: an empty f64 sum is -0.0
@@ -203,8 +221,7 @@ impl App {
 
     /// Clients on every endpoint, as the pairs report them.
     pub fn total_clients(&self) -> u64 {
-        self.pairs
-            .iter()
+        self.all_pairs()
             .map(|p| u64::from(p.info.endpoint_a.clients + p.info.endpoint_b.clients))
             .sum()
     }
@@ -244,6 +261,7 @@ impl App {
             action => match &self.mode {
                 Mode::Normal => self.on_normal(action),
                 Mode::Help => self.on_help(action),
+                Mode::Filter => self.on_filter(action),
                 Mode::Form(_) => self.on_form(action),
                 Mode::ConfirmRemove { .. } => self.on_confirm(action),
             },
@@ -264,8 +282,14 @@ impl App {
 
     fn on_normal(&mut self, action: Action) -> Option<Action> {
         match action {
+            // Esc first drops a filter, then quits.
+            Action::Close if !self.filter.is_empty() => self.set_filter(String::new()),
             Action::Close => return Some(Action::Quit),
-            Action::ToggleHelp => self.mode = Mode::Help,
+            Action::ToggleHelp => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
+            Action::OpenFilter => self.mode = Mode::Filter,
             Action::SelectNext => self.select(self.selected.saturating_add(1)),
             Action::SelectPrevious => self.select(self.selected.saturating_sub(1)),
             Action::SelectFirst => self.select(0),
@@ -393,10 +417,70 @@ impl App {
     // -- Help -------------------------------------------------------------------------------
 
     fn on_help(&mut self, action: Action) -> Option<Action> {
-        if matches!(action, Action::ToggleHelp | Action::Close) {
-            self.mode = Mode::Normal;
+        match action {
+            Action::ToggleHelp | Action::Close => self.mode = Mode::Normal,
+            Action::SelectNext => {
+                // No further than the last line at the bottom of the frame.
+                let room = usize::from(self.screen.height.saturating_sub(4));
+                let most = super::keys::help_lines().saturating_sub(room) as u16;
+                self.help_scroll = (self.help_scroll + 1).min(most);
+            }
+            Action::SelectPrevious => self.help_scroll = self.help_scroll.saturating_sub(1),
+            _ => {}
         }
         None
+    }
+
+    // -- Filter -----------------------------------------------------------------------------
+
+    fn on_filter(&mut self, action: Action) -> Option<Action> {
+        let mut text = self.filter.clone();
+        match action {
+            Action::Input(c) => text.push(c),
+            Action::ToggleField => text.push(' '),
+            Action::Backspace => {
+                text.pop();
+            }
+            Action::ClearField => text.clear(),
+            // Enter keeps the filter; Esc drops it. Either way the list is back in charge.
+            Action::Submit => self.mode = Mode::Normal,
+            Action::Close => {
+                text.clear();
+                self.mode = Mode::Normal;
+            }
+            _ => {}
+        }
+        if text != self.filter {
+            self.set_filter(text);
+        }
+        None
+    }
+
+    /// Whether a pair passes the filter: an endpoint name contains it, ignoring case.
+    fn passes(&self, pair: &PairInfo) -> bool {
+        let wanted = self.filter.trim().to_lowercase();
+        wanted.is_empty()
+            || [&pair.endpoint_a.name, &pair.endpoint_b.name]
+                .iter()
+                .any(|n| n.to_lowercase().contains(&wanted))
+    }
+
+    /// Applies a new filter, keeping the selection on the same pair when it is still listed.
+    fn set_filter(&mut self, filter: String) {
+        let selected_id = self.selected_pair().map(|p| p.info.association_id);
+        self.filter = filter;
+        let mut all: Vec<PairRow> = std::mem::take(&mut self.pairs);
+        all.append(&mut self.hidden);
+        all.sort_by_key(|r| r.order);
+        let (shown, hidden): (Vec<PairRow>, Vec<PairRow>) =
+            all.into_iter().partition(|r| self.passes(&r.info));
+        self.pairs = shown;
+        self.hidden = hidden;
+        self.offset = 0;
+        match selected_id.and_then(|id| self.index_of(id)) {
+            Some(i) => self.select(i),
+            None => self.select(0),
+        }
     }
 
     // -- Forms ------------------------------------------------------------------------------
@@ -411,8 +495,10 @@ impl App {
         if form.busy && action != Action::Close {
             return None; // the engine is deciding; keys wait
         }
+        form.note = None;
         match action {
             Action::Close => self.mode = Mode::Normal,
+            Action::Input(c) if form.focused() == Field::Persistent => form.answer_checkbox(c),
             Action::Input(c) => {
                 form.edit(|t| t.insert(c));
             }
@@ -481,7 +567,8 @@ impl App {
     /// The open form's verdict: what it would send, or its first complaint. The pairs on
     /// screen are what names and ids must not clash with.
     pub fn check_form(&self) -> Option<Result<Submission, FieldError>> {
-        let existing: Vec<PairInfo> = self.pairs.iter().map(|p| p.info.clone()).collect();
+        // Every pair, the hidden ones too: a name must not clash with a filtered-out pair.
+        let existing: Vec<PairInfo> = self.all_pairs().map(|p| p.info.clone()).collect();
         self.form().map(|f| f.check(&existing))
     }
 
@@ -538,9 +625,11 @@ impl App {
         self.engine = EngineState::Running(status);
         let selected_id = self.selected_pair().map(|p| p.info.association_id);
         let mut old: Vec<PairRow> = std::mem::take(&mut self.pairs);
-        self.pairs = pairs
+        old.append(&mut self.hidden);
+        let rows: Vec<PairRow> = pairs
             .into_iter()
-            .map(|info| {
+            .enumerate()
+            .map(|(order, info)| {
                 let mut meters = old
                     .iter()
                     .position(|r| r.info.association_id == info.association_id)
@@ -548,9 +637,16 @@ impl App {
                     .unwrap_or_default();
                 meters[0].observe(info.a_to_b, at);
                 meters[1].observe(info.b_to_a, at);
-                PairRow { info, meters }
+                PairRow {
+                    info,
+                    meters,
+                    order,
+                }
             })
             .collect();
+        let (shown, hidden) = rows.into_iter().partition(|r| self.passes(&r.info));
+        self.pairs = shown;
+        self.hidden = hidden;
         if let Some(i) = self.select_when_seen.and_then(|id| self.index_of(id)) {
             self.select_when_seen = None;
             self.select(i);
@@ -608,7 +704,12 @@ impl App {
                 ..p.clone()
             };
         }
-        let name = pair.as_ref().map_or("", |p| p.endpoint_a.name.as_str());
+        // Whole-pair actions name the whole pair (its root name, or both names).
+        let whole = pair
+            .as_ref()
+            .map(crate::face::pair_text::pair_name)
+            .unwrap_or_default();
+        let name = whole.as_str();
         let text = match &command {
             Command::Create(_) | Command::Update { .. } if pair.is_none() => return,
             Command::Create(_) => {

@@ -141,7 +141,7 @@ const CREATE_FIELDS: &[Field] = &[
     Field::AssociationId,
     Field::Persistent,
 ];
-const RENAME_FIELDS: &[Field] = &[Field::NameA, Field::NameB, Field::Description];
+const RENAME_FIELDS: &[Field] = &[Field::Root, Field::NameA, Field::NameB, Field::Description];
 
 /// Which form this is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +184,9 @@ pub struct Form {
     pub busy: bool,
     /// What the engine said when it refused the last submission.
     pub engine_error: Option<String>,
+    /// A word about the last key when it could not do what it looked like (a letter typed
+    /// on the checkbox); gone with the next key.
+    pub note: Option<&'static str>,
 }
 
 impl Form {
@@ -196,6 +199,7 @@ impl Form {
             touched: false,
             busy: false,
             engine_error: None,
+            note: None,
         }
     }
 
@@ -207,6 +211,10 @@ impl Form {
             },
             ..Form::create()
         };
+        // A pair made from a root name is renamed by its root name (clear it to name the
+        // sides one by one).
+        let root = crate::face::pair_ref::root_name(pair).unwrap_or_default();
+        form.inputs[Field::Root.slot()] = TextInput::with(root);
         form.inputs[Field::NameA.slot()] = TextInput::with(&pair.endpoint_a.name);
         form.inputs[Field::NameB.slot()] = TextInput::with(&pair.endpoint_b.name);
         form.inputs[Field::Description.slot()] = TextInput::with(&pair.endpoint_a.description);
@@ -244,10 +252,10 @@ impl Form {
     }
 
     fn root_given(&self) -> bool {
-        self.kind == FormKind::Create && !self.input(Field::Root).value().trim().is_empty()
+        !self.input(Field::Root).value().trim().is_empty()
     }
 
-    /// Name A and B are read-only while a root name decides them (create form only).
+    /// Name A and B are read-only while a root name decides them.
     pub fn is_enabled(&self, field: Field) -> bool {
         !(matches!(field, Field::NameA | Field::NameB) && self.root_given())
     }
@@ -295,6 +303,20 @@ impl Form {
         }
     }
 
+    /// A letter typed on the checkbox: `y` ticks it, `n` clears it, anything else says which
+    /// keys work there rather than doing nothing without a word.
+    pub fn answer_checkbox(&mut self, c: char) {
+        match c.to_ascii_lowercase() {
+            'y' => self.persistent = true,
+            'n' => self.persistent = false,
+            _ => {
+                self.note = Some(strings::CHECKBOX_KEYS);
+                return;
+            }
+        }
+        self.touched = true;
+    }
+
     /// Moves the focus to the next enabled field (wrapping), or the previous one.
     pub fn move_focus(&mut self, forward: bool) {
         let n = self.fields().len();
@@ -317,10 +339,7 @@ impl Form {
 
     /// The names as the CLI would take them (empty fields count as not given).
     fn name_spec(&self) -> Option<NameSpec> {
-        let root = match self.kind {
-            FormKind::Create => self.optional(Field::Root),
-            _ => None,
-        };
+        let root = self.optional(Field::Root);
         NameSpec::from_parts(
             root,
             self.optional(Field::NameA),
@@ -349,11 +368,19 @@ impl Form {
                 association_id,
                 current,
             } => {
-                let update = PairUpdate {
-                    name_a: Some(self.input(Field::NameA).value().to_string()),
-                    name_b: Some(self.input(Field::NameB).value().to_string()),
-                    description: Some(self.input(Field::Description).value().to_string()),
-                    ..Default::default()
+                let description = Some(self.input(Field::Description).value().to_string());
+                let update = match self.optional(Field::Root) {
+                    Some(root) => PairUpdate {
+                        names: Some(NameSpec::Root(root)),
+                        description,
+                        ..Default::default()
+                    },
+                    None => PairUpdate {
+                        name_a: Some(self.input(Field::NameA).value().to_string()),
+                        name_b: Some(self.input(Field::NameB).value().to_string()),
+                        description,
+                        ..Default::default()
+                    },
                 };
                 let next = update.apply(current).map_err(|e| self.rule_error(e))?;
                 let others: Vec<PairDefinition> =
@@ -425,6 +452,72 @@ impl Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pair(a: &str, b: &str) -> PairInfo {
+        let def = PairSpec {
+            names: Some(NameSpec::Each {
+                a: a.into(),
+                b: b.into(),
+            }),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let endpoint = |side| crate::core::model::EndpointInfo {
+            id: def.endpoint_id(side),
+            name: def.endpoint(side).name.clone(),
+            description: String::new(),
+            side,
+            association_id: def.association_id,
+            clients: 0,
+        };
+        PairInfo {
+            association_id: def.association_id,
+            unique_identifier: def.unique_identifier.clone(),
+            persistent: false,
+            muted: false,
+            endpoint_a: endpoint(crate::core::ids::Side::A),
+            endpoint_b: endpoint(crate::core::ids::Side::B),
+            a_to_b: Default::default(),
+            b_to_a: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_rename_form_renames_a_root_named_pair_by_its_root() {
+        let studio = pair("Studio (A)", "Studio (B)");
+        let mut form = Form::rename(&studio);
+        assert_eq!(form.fields()[0], Field::Root);
+        assert_eq!(form.input(Field::Root).value(), "Studio");
+        assert!(!form.is_enabled(Field::NameA), "the root decides the names");
+        form.edit(|t| {
+            t.clear();
+            "Live".chars().for_each(|c| t.insert(c));
+        });
+        let Ok(Submission::Rename { update, .. }) = form.check(std::slice::from_ref(&studio))
+        else {
+            panic!("the root name is accepted");
+        };
+        assert_eq!(update.names, Some(NameSpec::Root("Live".into())));
+        // A pair named side by side has an empty root and editable names.
+        let sides = Form::rename(&pair("Out", "In"));
+        assert_eq!(sides.input(Field::Root).value(), "");
+        assert!(sides.is_enabled(Field::NameA));
+    }
+
+    #[test]
+    fn letters_on_the_checkbox_tick_it_or_say_which_keys_work() {
+        let mut form = Form::create();
+        while form.focused() != Field::Persistent {
+            form.move_focus(true);
+        }
+        form.answer_checkbox('y');
+        assert!(form.persistent);
+        form.answer_checkbox('N');
+        assert!(!form.persistent);
+        form.answer_checkbox('x');
+        assert_eq!(form.note, Some(strings::CHECKBOX_KEYS));
+    }
 
     #[test]
     fn text_input_edits_at_the_cursor() {

@@ -8,6 +8,7 @@
 
 use super::action::Action;
 use super::app::{App, Mode};
+use super::form::Field;
 use super::layout;
 use crate::core::ids::Side;
 use crossterm::event::{
@@ -162,6 +163,10 @@ pub const MAIN: &[HelpSection] = &[
                 bind!([code(KeyCode::PageUp)], Action::PageUp),
                 bind!([code(KeyCode::PageDown)], Action::PageDown),
             ),
+            line!(
+                "filter pairs by name (Enter keeps it, Esc drops it)",
+                bind!([key('/')], Action::OpenFilter),
+            ),
         ],
     },
     HelpSection {
@@ -224,21 +229,39 @@ pub const MAIN: &[HelpSection] = &[
                 "this help",
                 bind!([key('?'), code(KeyCode::F(1))], Action::ToggleHelp),
             ),
+            line!("quit", bind!([key('q'), Key::Ctrl('c')], Action::Quit)),
             line!(
-                "quit",
-                bind!([key('q'), code(KeyCode::Esc), Key::Ctrl('c')], Action::Quit),
+                "drop the filter; with none, quit",
+                bind!([code(KeyCode::Esc)], Action::Close),
             ),
         ],
     },
 ];
 
-/// While the help overlay is open.
+/// Lines of the help overlay: each section's title and lines, then the column legend.
+pub fn help_lines() -> usize {
+    let keys: usize = MAIN.iter().map(|s| s.lines.len() + 1).sum();
+    keys + 1 + super::strings::LEGEND.len()
+}
+
+/// While the help overlay is open (on a short screen it scrolls).
 const IN_HELP: &[Binding] = &[
     bind!(
         [code(KeyCode::Esc), key('?'), code(KeyCode::Enter)],
         Action::Close
     ),
     bind!([key('q')], Action::Quit),
+    bind!([code(KeyCode::Down), key('j')], Action::SelectNext),
+    bind!([code(KeyCode::Up), key('k')], Action::SelectPrevious),
+];
+
+/// While the filter is typed: letters are text.
+const IN_FILTER: &[Binding] = &[
+    bind!([code(KeyCode::Enter)], Action::Submit),
+    bind!([code(KeyCode::Esc)], Action::Close),
+    bind!([code(KeyCode::Backspace)], Action::Backspace),
+    bind!([key(' ')], Action::ToggleField),
+    bind!([Key::Ctrl('u')], Action::ClearField),
 ];
 
 /// In the create and rename forms, where every other letter is text
@@ -288,6 +311,7 @@ const HINTS_MAIN: &[Hint] = &[
         Action::SendTestNote(Side::A),
         Action::SendTestNote(Side::B)
     ),
+    hint!("filter", Action::OpenFilter),
     hint!("pause", Action::TogglePause),
 ];
 const HINTS_NO_PAIRS: &[Hint] = &[
@@ -302,14 +326,26 @@ const HINTS_UNREACHABLE: &[Hint] = &[
 ];
 const HINTS_HELP: &[Hint] = &[
     hint!("close help", Action::Close),
+    hint!("scroll", Action::SelectNext, Action::SelectPrevious),
     hint!("quit", Action::Quit),
+];
+const HINTS_FILTER: &[Hint] = &[
+    hint!("keep the filter", Action::Submit),
+    hint!("drop it", Action::Close),
 ];
 const HINTS_FORM: &[Hint] = &[
     hint!("save", Action::Submit),
     hint!("cancel", Action::Close),
     hint!("next field", Action::NextField),
     hint!("previous", Action::PreviousField),
+];
+/// On the checkbox, the key that ticks it is worth a hint; elsewhere Space is a space.
+const HINTS_FORM_CHECKBOX: &[Hint] = &[
+    hint!("save", Action::Submit),
+    hint!("cancel", Action::Close),
     hint!("toggle", Action::ToggleField),
+    hint!("next field", Action::NextField),
+    hint!("previous", Action::PreviousField),
 ];
 const HINTS_CONFIRM: &[Hint] = &[
     hint!("remove", Action::Confirm),
@@ -326,6 +362,7 @@ fn bindings(mode: &Mode) -> Vec<&'static Binding> {
             .flat_map(|line| line.bindings)
             .collect(),
         Mode::Help => IN_HELP.iter().collect(),
+        Mode::Filter => IN_FILTER.iter().collect(),
         Mode::Form(_) => IN_FORM.iter().collect(),
         Mode::ConfirmRemove { .. } => IN_CONFIRM.iter().collect(),
     };
@@ -336,6 +373,8 @@ fn bindings(mode: &Mode) -> Vec<&'static Binding> {
 fn hints_of(app: &App) -> &'static [Hint] {
     match &app.mode {
         Mode::Help => HINTS_HELP,
+        Mode::Filter => HINTS_FILTER,
+        Mode::Form(form) if form.focused() == Field::Persistent => HINTS_FORM_CHECKBOX,
         Mode::Form(_) => HINTS_FORM,
         Mode::ConfirmRemove { .. } => HINTS_CONFIRM,
         Mode::Normal if !app.is_connected() => HINTS_UNREACHABLE,
@@ -355,7 +394,9 @@ pub fn action_for_key(mode: &Mode, event: KeyEvent) -> Option<Action> {
         .find(|b| b.keys.contains(&key))
         .map(|b| b.action.clone());
     match (bound, mode, key) {
-        (None, Mode::Form(_), Key::Plain(KeyCode::Char(c))) => Some(Action::Input(c)),
+        (None, Mode::Form(_) | Mode::Filter, Key::Plain(KeyCode::Char(c))) => {
+            Some(Action::Input(c))
+        }
         (bound, _, _) => bound,
     }
 }
@@ -509,12 +550,18 @@ mod tests {
             name_b: "B".into(),
             persistent: false,
         };
-        let tables: [(Mode, &[Hint]); 6] = [
+        let mut on_checkbox = Form::create();
+        while on_checkbox.focused() != Field::Persistent {
+            on_checkbox.move_focus(true);
+        }
+        let tables: [(Mode, &[Hint]); 8] = [
             (Mode::Normal, HINTS_MAIN),
             (Mode::Normal, HINTS_NO_PAIRS),
             (Mode::Normal, HINTS_UNREACHABLE),
             (Mode::Help, HINTS_HELP),
+            (Mode::Filter, HINTS_FILTER),
             (Mode::Form(Box::new(Form::create())), HINTS_FORM),
+            (Mode::Form(Box::new(on_checkbox)), HINTS_FORM_CHECKBOX),
             (confirm, HINTS_CONFIRM),
         ];
         for (mode, hints) in tables {
@@ -525,7 +572,11 @@ mod tests {
                 "a hint with an unbound action in {mode:?}"
             );
             for ((label, text), hint) in shown.iter().zip(hints) {
-                let names: Vec<&str> = label.split('/').collect();
+                // One action's key may itself be `/`.
+                let names: Vec<&str> = match hint.actions.len() {
+                    1 => vec![label.as_str()],
+                    _ => label.split('/').collect(),
+                };
                 assert_eq!(names.len(), hint.actions.len(), "{label} {text}");
                 for (name, action) in names.iter().zip(hint.actions) {
                     let key = every_key()

@@ -85,6 +85,35 @@ pub fn monitor_scrolled(n: usize) -> String {
 // The help overlay's title. Its lines, and the footer's key hints, live with the keys they
 // describe, in the tables of `keys.rs`.
 pub const HELP_TITLE: &str = "Help";
+/// Shown on the help's frame when the screen is too short for all of it.
+pub const HELP_MORE: &str = "↓ more";
+/// The help's last section: what the pair table's columns mean.
+pub const LEGEND_TITLE: &str = "Columns of the pair table";
+pub const LEGEND: &[(&str, &str)] = &[
+    (
+        "P",
+        "persistent: stored, so it comes back when the engine starts",
+    ),
+    ("M", "muted: the pair drops every message (and counts them)"),
+    ("CL", "clients attached to the endpoint on that line"),
+    ("DIR", "the direction of the line: A→B is what A sends"),
+    ("MSG/S", "that direction's messages per second now"),
+    (
+        "LAST",
+        "its rate over the time shown; TOTAL and DROPS its counts",
+    ),
+];
+
+// The filter (`/`).
+pub const FILTER_PROMPT: &str = "filter:";
+pub fn table_title(shown: usize, total: usize, filter: &str) -> String {
+    if filter.is_empty() {
+        format!("{TABLE_TITLE} ({total})")
+    } else {
+        format!("{TABLE_TITLE} ({shown} of {total} match \"{filter}\")")
+    }
+}
+pub const NO_MATCH: &str = "No pair's name contains the filter. Esc drops it.";
 
 // The create and rename forms.
 pub const FORM_CREATE_TITLE: &str = "New loopback pair";
@@ -104,10 +133,11 @@ pub const PLACEHOLDER_ASSOCIATION_ID: &str = "default: a new random GUID";
 pub const CHECKBOX_ON: &str = "[x]";
 pub const CHECKBOX_OFF: &str = "[ ]";
 pub const PERSISTENT_HINT: &str = "keep it across engine restarts";
+pub const CHECKBOX_KEYS: &str = "Space ticks or clears the box; y ticks it, n clears it";
 pub const FORM_HINT_CREATE: &str =
     "Type a root name, or names A and B. Enter creates the pair, Esc cancels.";
 pub const FORM_HINT_RENAME: &str =
-    "Same rules as `midi loopback update`. Enter saves, Esc cancels.";
+    "A root name names both sides; clear it to name them one by one. Enter saves, Esc cancels.";
 pub const FORM_OK: &str = "✓ ready: Enter saves";
 pub const FORM_BUSY: &str = "… waiting for the engine";
 pub const ERROR_MARK: &str = "✗";

@@ -9,7 +9,7 @@ use crate::dashboard::theme::Theme;
 use crate::dashboard::widgets::hints::hints_line;
 use crate::dashboard::widgets::popup::popup;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -89,6 +89,8 @@ pub fn form(frame: &mut Frame, form: &Form, app: &App, theme: Theme) {
 
     let message = if form.busy {
         Line::styled(strings::FORM_BUSY, theme.dim())
+    } else if let Some(note) = form.note {
+        Line::styled(note, theme.dim())
     } else if let Some(e) = &form.engine_error {
         Line::styled(format!("{} {e}", strings::ERROR_MARK), theme.error())
     } else {
@@ -144,11 +146,9 @@ pub fn confirm_remove(
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
-/// The keys of the main screen, from the table the key handler reads ([`keys::MAIN`]).
-pub fn help(frame: &mut Frame, theme: Theme) {
-    let entries: usize = keys::MAIN.iter().map(|s| s.lines.len() + 1).sum();
-    let width = frame.area().width.saturating_sub(4).min(72);
-    let inner = popup(frame, width, entries as u16 + 2, strings::HELP_TITLE, theme);
+/// The keys of the main screen, from the table the key handler reads ([`keys::MAIN`]), and
+/// what the table's columns mean. On a screen too short for it all, it scrolls (↑ ↓).
+pub fn help(frame: &mut Frame, app: &App, theme: Theme) {
     let labels: Vec<Vec<String>> = keys::MAIN
         .iter()
         .map(|s| s.lines.iter().map(|l| l.keys()).collect())
@@ -157,6 +157,7 @@ pub fn help(frame: &mut Frame, theme: Theme) {
         .iter()
         .flatten()
         .map(|k| crate::face::output::width(k))
+        .chain(strings::LEGEND.iter().map(|(c, _)| c.len()))
         .max()
         .unwrap_or(0);
     let mut lines = Vec::new();
@@ -169,5 +170,34 @@ pub fn help(frame: &mut Frame, theme: Theme) {
             ]));
         }
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    lines.push(Line::styled(strings::LEGEND_TITLE, theme.title()));
+    for (column, meaning) in strings::LEGEND {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {column:<key_width$}  "), theme.key()),
+            Span::raw(*meaning),
+        ]));
+    }
+    let width = frame.area().width.saturating_sub(4).min(76);
+    // Short of the whole screen, so the footer still says how to scroll and close.
+    let height = (lines.len() as u16 + 2).min(frame.area().height.saturating_sub(2));
+    let inner = popup(frame, width, height, strings::HELP_TITLE, theme);
+    let hidden = (lines.len() as u16).saturating_sub(inner.height);
+    let scroll = app.help_scroll.min(hidden);
+    if scroll < hidden {
+        // Say there is more, on the bottom edge of the frame.
+        let more = Rect {
+            y: inner.y + inner.height,
+            height: 1,
+            ..inner
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(" {} ", strings::HELP_MORE),
+                theme.dim(),
+            ))
+            .alignment(ratatui::layout::Alignment::Right),
+            more,
+        );
+    }
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }

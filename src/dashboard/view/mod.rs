@@ -37,8 +37,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: Theme) {
     }
     draw_footer(frame, areas.footer, app, theme);
     match &app.mode {
-        Mode::Normal => {}
-        Mode::Help => dialogs::help(frame, theme),
+        Mode::Normal | Mode::Filter => {}
+        Mode::Help => dialogs::help(frame, app, theme),
         Mode::Form(form) => dialogs::form(frame, form, app, theme),
         Mode::ConfirmRemove {
             name_a,
@@ -137,6 +137,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let hints = keys::hints(app);
     let mut width = area.width as usize;
     let mut spans = Vec::new();
+    if app.mode == Mode::Filter {
+        let typed = format!(" {} {}▏ ", strings::FILTER_PROMPT, app.filter);
+        width = width.saturating_sub(crate::face::output::width(&typed));
+        spans.push(Span::styled(typed, theme.input()));
+    }
     if let Some(notice) = &app.notice {
         let style = if notice.is_error {
             theme.error()

@@ -29,7 +29,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut block = Block::bordered()
         .border_style(theme.border())
         .title(Span::styled(
-            format!(" {} ({}) ", strings::TABLE_TITLE, app.pairs.len()),
+            format!(
+                " {} ",
+                strings::table_title(
+                    app.pairs.len(),
+                    app.pairs.len() + app.hidden.len(),
+                    &app.filter
+                )
+            ),
             theme.title(),
         ));
     let capacity = layout::table_capacity(area);
@@ -48,7 +55,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     frame.render_widget(block, area);
 
     if app.pairs.is_empty() {
-        frame.render_widget(Paragraph::new(strings::NO_PAIRS).style(theme.dim()), inner);
+        let text = if app.hidden.is_empty() {
+            strings::NO_PAIRS
+        } else {
+            strings::NO_MATCH
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim()), inner);
         return;
     }
 
