@@ -76,7 +76,8 @@ pub enum RuleError {
     )]
     EmptyUniqueIdentifier { value: String },
     #[error(
-        "unique identifier {value:?} is {len} characters after stripping ({stripped:?}); the limit is {MAX_UNIQUE_ID_CHARS}"
+        "unique identifier {value:?} is {len} characters{}; the limit is {MAX_UNIQUE_ID_CHARS}",
+        if stripped == value { String::new() } else { format!(" after stripping ({stripped:?})") }
     )]
     UniqueIdentifierTooLong {
         value: String,
@@ -470,6 +471,17 @@ pub fn validate_description(raw: &str) -> Result<String, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_unique_id_with_nothing_stripped_is_named_once() {
+        let long = "a".repeat(33);
+        let msg = clean_unique_identifier(&long).unwrap_err().to_string();
+        assert_eq!(msg.matches(&long).count(), 1, "{msg}");
+        assert!(!msg.contains("stripping"), "{msg}");
+        let dashed = format!("{long}-");
+        let msg = clean_unique_identifier(&dashed).unwrap_err().to_string();
+        assert!(msg.contains("after stripping"), "{msg}");
+    }
 
     #[test]
     fn root_name_gets_suffixes() {
