@@ -24,8 +24,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<i32> {
-    if let Command::Service(ServiceCommand::Run { background }) = cli.command {
-        return run_engine(cli.home.as_deref(), background);
+    if let Command::Service(ServiceCommand::Run {
+        background,
+        no_alsa,
+    }) = cli.command
+    {
+        return run_engine(cli.home.as_deref(), background, no_alsa);
     }
     let ctx = Context::for_command(cli.home.as_deref(), Style::new(cli.color))?;
     match cli.command {
@@ -47,10 +51,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 
 /// `midi service run`: the engine itself, in the foreground (or, with `--background`, as
 /// the process an autostarting client spawned).
-fn run_engine(home: Option<&Path>, background: bool) -> anyhow::Result<i32> {
+fn run_engine(home: Option<&Path>, background: bool, no_alsa: bool) -> anyhow::Result<i32> {
     let paths = Paths::resolve(home)?;
     engine::init_logging(&paths, !background);
-    if let Err(e) = engine::run(&paths, engine::Limits::default()) {
+    let alsa = if no_alsa {
+        engine::AlsaRequest::Off("--no-alsa".into())
+    } else {
+        engine::AlsaRequest::Auto
+    };
+    if let Err(e) = engine::run_with(&paths, engine::Limits::default(), alsa) {
         // Logged so that a client that started us in the background can tell the user why.
         engine::log_to_file(&paths, &e.to_string());
         if background {

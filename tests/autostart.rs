@@ -17,6 +17,7 @@ fn status_pid(home: &TestHome) -> u32 {
 fn spawn_midi(home: &TestHome, args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_midi"))
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env_remove("MIDI_NO_AUTOSTART")
         .env("NO_COLOR", "1")
         .args(args)
@@ -166,6 +167,7 @@ fn a_symlinked_state_root_is_refused() {
     let out = home
         .midi()
         .env("MIDI_HOME", &link)
+        .env("MIDI_NO_ALSA", "1")
         .args(["loopback", "list"])
         .output()
         .unwrap();
@@ -229,6 +231,7 @@ fn a_state_root_too_long_for_a_socket_path_is_explained() {
     let out = home
         .midi()
         .env("MIDI_HOME", &deep)
+        .env("MIDI_NO_ALSA", "1")
         .args(["loopback", "list"])
         .output()
         .unwrap();

@@ -14,6 +14,7 @@ fn bench(args: &[&str]) -> (std::process::Output, tempfile::TempDir) {
         .args(args)
         .env("NO_COLOR", "1")
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .timeout(std::time::Duration::from_secs(300))
         .output()
         .unwrap();

@@ -150,6 +150,7 @@ fn monitor_json_gives_the_words_in_hex_too() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_midi"))
         .args(["endpoint", "monitor", "Edge (B)", "--json", "--count", "1"])
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

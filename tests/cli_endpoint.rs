@@ -12,6 +12,7 @@ fn spawn_monitor(home: &TestHome, endpoint: &str, args: &[&str]) -> Child {
     let before = clients_on(home, endpoint);
     let child = Command::new(env!("CARGO_BIN_EXE_midi"))
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .args(["endpoint", "monitor", endpoint])
         .args(args)

@@ -31,6 +31,7 @@ fn spawn(home: &TestHome, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_midi"))
         .args(args)
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -135,6 +135,7 @@ fn monitor_at(home: &TestHome, columns: Option<usize>, messages: &[&[u32]]) -> S
         .args(["endpoint", "monitor", "Studio (B)", "--count"])
         .arg(messages.len().to_string())
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -14,6 +14,7 @@ fn spawn(home: &TestHome, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_midi"))
         .args(args)
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .env_remove("COLUMNS")
         .env_remove("COMPLETE")

@@ -107,7 +107,7 @@ fn shell(program: &str, args: &[&str], home: Option<&Path>) -> Output {
         .env_remove("MIDI_HOME")
         .timeout(Duration::from_secs(60));
     if let Some(home) = home {
-        cmd.env("MIDI_HOME", home);
+        cmd.env("MIDI_HOME", home).env("MIDI_NO_ALSA", "1");
     }
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("cannot run {program} ({e}); install the test shells with .ci/install-test-deps")

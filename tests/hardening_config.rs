@@ -571,6 +571,7 @@ impl DefaultPaths {
 
     fn midi(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_midi"));
+        cmd.env("MIDI_NO_ALSA", "1");
         for var in [
             "MIDI_HOME",
             "MIDI_NO_AUTOSTART",

@@ -327,6 +327,7 @@ impl TwoSessions {
 
     fn midi(&self, run: &str) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_midi"));
+        cmd.env("MIDI_NO_ALSA", "1");
         cmd.env_remove("MIDI_HOME")
             .env_remove("MIDI_NO_AUTOSTART")
             .env("HOME", self.root.path())

@@ -555,7 +555,7 @@ impl FreshRoot {
 
     fn midi(&self) -> assert_cmd::Command {
         let mut cmd = self._parent.midi();
-        cmd.env("MIDI_HOME", &self.path);
+        cmd.env("MIDI_HOME", &self.path).env("MIDI_NO_ALSA", "1");
         cmd
     }
 }
@@ -607,6 +607,7 @@ fn racing_persistent_creates_are_all_stored() {
         .map(|i| {
             std::process::Command::new(env!("CARGO_BIN_EXE_midi"))
                 .env("MIDI_HOME", home.path())
+                .env("MIDI_NO_ALSA", "1")
                 .env_remove("MIDI_NO_AUTOSTART")
                 .args(["loopback", "create", "--persistent", "--root-name"])
                 .arg(format!("Stored {i}"))

@@ -182,6 +182,7 @@ fn the_client_limit_holds_for_an_engine_started_with_a_soft_limit_of_1024_open_f
     start
         .args(["service", "start"])
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1");
     use std::os::unix::process::CommandExt;
     // SAFETY: setrlimit is async-signal-safe; it only lowers the soft limit of the child.
@@ -218,7 +219,10 @@ impl InProcessEngine {
     fn start(limits: Limits) -> InProcessEngine {
         let home = TestHome::new();
         let paths = Paths::resolve(Some(home.path())).expect("paths");
-        let thread = std::thread::spawn(move || midi_loopback::engine::run(&paths, limits));
+        let thread = std::thread::spawn(move || {
+            let alsa = midi_loopback::engine::AlsaRequest::Off("an in-process test engine".into());
+            midi_loopback::engine::run_with(&paths, limits, alsa)
+        });
         let engine = InProcessEngine {
             home,
             thread: Some(thread),

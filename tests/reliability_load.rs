@@ -348,6 +348,7 @@ fn spawn_monitor(home: &TestHome, endpoint: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_midi"))
         .args(["endpoint", "monitor", endpoint])
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .env_remove("MIDI_NO_AUTOSTART")
         .stdin(Stdio::null())

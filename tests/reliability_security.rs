@@ -59,6 +59,7 @@ impl SharedBinary {
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .env("MIDI_HOME", home)
+            .env("MIDI_NO_ALSA", "1")
             .env("MIDI_NO_AUTOSTART", "1")
             .env("NO_COLOR", "1")
             .current_dir("/")
@@ -204,6 +205,7 @@ impl Drop for RestorePrivate {
 /// Runs `midi loopback list` with only the given environment (plus PATH and NO_COLOR).
 fn list_with_env(env: &[(&str, &Path)]) -> std::process::Output {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_midi"));
+    cmd.env("MIDI_NO_ALSA", "1");
     cmd.args(["loopback", "list"])
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
@@ -364,8 +366,10 @@ fn a_default_socket_or_config_directory_that_is_a_symlink_is_refused() {
 fn midi_with_open_umask(home: &TestHome, args: &[&str]) {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_midi"));
+    cmd.env("MIDI_NO_ALSA", "1");
     cmd.args(args)
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1");
     // SAFETY: umask is async-signal-safe and only affects the child.
     unsafe {

@@ -25,6 +25,7 @@ impl Watcher {
         let mut child = Command::new(env!("CARGO_BIN_EXE_midi"))
             .args(["watch-endpoints", "--json"])
             .env("MIDI_HOME", home.path())
+            .env("MIDI_NO_ALSA", "1")
             .env_remove("MIDI_NO_AUTOSTART")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -160,6 +161,7 @@ fn the_poll_example_serves_two_endpoints_from_one_thread() {
     let mut child = Command::new(example("poll_echo"))
         .args(["One (B)", "Two (B)"])
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .stderr(Stdio::piped())
         .spawn()
         .expect("`cargo test` builds the examples; after `cargo test --test watch` alone, run `cargo build --examples` first");

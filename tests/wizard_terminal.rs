@@ -20,6 +20,7 @@ fn on_terminal(home: &TestHome, args: &[&str]) -> Session {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_midi"));
     cmd.args(args)
         .env("MIDI_HOME", home.path())
+        .env("MIDI_NO_ALSA", "1")
         .env("NO_COLOR", "1")
         .env("TERM", "xterm")
         .env_remove("MIDI_NO_AUTOSTART");

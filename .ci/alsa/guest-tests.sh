@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs inside the guest (see guest-init), chrooted into the host's root. Puts the unpacked
 # tier-1 tools first on the paths, shows what the kernel offers, and runs the ignored
-# integration tests of tests/alsa_seq.rs against aconnect, aseqdump and python-rtmidi.
-#   MIDI_CI_TEST_BIN       the alsa_seq test executable (built on the host)
+# integration tests of tests/alsa_seq.rs and tests/alsa_bridge.rs against aconnect, aseqdump,
+# python-rtmidi and pylibremidi.
+#   MIDI_CI_TEST_BINS      the test executables, space-separated (built on the host)
 #   MIDI_ALSA_EXPECT_UMP   1 on a kernel with SND_SEQ_UMP, 0 otherwise
 set -u
 tree="$MIDI_CI_TREE"
@@ -23,14 +24,19 @@ head -n 20 /proc/asound/seq/clients
 echo "--- aconnect -l (before the tests)"
 aconnect -l
 
-echo "--- $(basename "$MIDI_CI_TEST_BIN") --ignored"
-start=$(cut -d' ' -f1 /proc/uptime)
-"$MIDI_CI_TEST_BIN" --ignored --test-threads=1 --nocapture 2>&1
-rc=$?
-end=$(cut -d' ' -f1 /proc/uptime)
-if [ "$rc" -eq 0 ]; then
-    echo "RESULT alsa_seq PASS ($start s to $end s guest uptime)"
-else
-    echo "RESULT alsa_seq FAIL (exit $rc)"
-fi
-exit "$rc"
+failed=0
+for test_bin in $MIDI_CI_TEST_BINS; do
+    name=$(basename "$test_bin" | sed 's/-[0-9a-f]*$//')
+    echo "--- $name --ignored"
+    start=$(cut -d' ' -f1 /proc/uptime)
+    "$test_bin" --ignored --test-threads=1 --nocapture 2>&1
+    rc=$?
+    end=$(cut -d' ' -f1 /proc/uptime)
+    if [ "$rc" -eq 0 ]; then
+        echo "RESULT $name PASS ($start s to $end s guest uptime)"
+    else
+        echo "RESULT $name FAIL (exit $rc)"
+        failed=1
+    fi
+done
+exit "$failed"

@@ -4,7 +4,8 @@
 //! Three layers, outside in:
 //! - [`seq`]: the safe client — open, name, MIDI 2.0 negotiation, ports, UMP endpoint and block
 //!   records, batched reads and writes, the descriptor to poll.
-//! - [`event`]: sequencer events as Rust values, decoded from and encoded to the device's cells.
+//! - [`event`]: sequencer events as Rust values, decoded from and encoded to the device's cells;
+//!   [`midi1`] turns them into MIDI 1.0 byte messages and back.
 //! - [`sys`]: the kernel's structs, constants and ioctl numbers, and the only `unsafe` code.
 //!
 //! No libasound: the device's ioctl interface is small and stable, and talking to it directly
@@ -13,6 +14,7 @@
 //! `tests/alsa_seq.rs` (run by `.ci/alsa/run`).
 
 pub mod event;
+pub mod midi1;
 pub mod seq;
 pub mod sys;
 

@@ -402,6 +402,21 @@ impl Seq {
             .map_err(refused("SET_CLIENT_POOL"))
     }
 
+    /// Sets how many cells this client's output may hold while the kernel delivers them (a
+    /// long SysEx takes one per 28 bytes), and its input pool as [`Seq::set_input_pool`] does.
+    pub fn set_pools(&self, output: u32, input: u32) -> Result<(), SeqError> {
+        let output = in_range("output pool", output as i64, 1, 2000)? as i32;
+        let input = in_range("input pool", input as i64, 1, 2000)? as i32;
+        let mut pool = sys::zeroed::<SeqClientPool>();
+        pool.client = self.client as i32;
+        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_POOL, &mut pool)
+            .map_err(refused("GET_CLIENT_POOL"))?;
+        pool.output_pool = output;
+        pool.input_pool = input;
+        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_POOL, &mut pool)
+            .map_err(refused("SET_CLIENT_POOL"))
+    }
+
     /// Creates a port and returns its number.
     pub fn create_port(&self, spec: &PortSpec) -> Result<u8, SeqError> {
         let mut info = sys::zeroed::<SeqPortInfo>();
@@ -814,6 +829,20 @@ fn name_field<const N: usize>(what: &'static str, name: &str) -> Result<[u8; N],
     Ok(field)
 }
 
+/// `name` as it fits a client or port name: whole when it fits in [`MAX_NAME_BYTES`], else cut
+/// at a character boundary and ended with an ellipsis, so a reader sees that it was shortened.
+pub fn shorten_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.len() <= MAX_NAME_BYTES {
+        return name.into();
+    }
+    const ELLIPSIS: &str = "\u{2026}";
+    let mut end = MAX_NAME_BYTES - ELLIPSIS.len();
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ELLIPSIS}", name[..end].trim_end()).into()
+}
+
 /// `name` cut to [`MAX_NAME_BYTES`] at a character boundary (alsa-lib truncates the same way).
 fn truncate_name(name: &str) -> &str {
     let mut end = name.len().min(MAX_NAME_BYTES);
@@ -921,6 +950,18 @@ fn block_from_record(raw: &UmpBlockInfo) -> UmpBlock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_with_an_ellipsis() {
+        assert_eq!(shorten_name("Studio Bus (A)"), "Studio Bus (A)");
+        let exact = "x".repeat(MAX_NAME_BYTES);
+        assert_eq!(shorten_name(&exact), exact.as_str());
+        let long = format!("{} (A)", "é".repeat(40));
+        let short = shorten_name(&long);
+        assert!(short.len() <= MAX_NAME_BYTES, "{} bytes", short.len());
+        assert!(short.ends_with('\u{2026}'), "{short}");
+        assert!(long.starts_with(short.trim_end_matches('\u{2026}')));
+    }
 
     #[test]
     fn open_names_the_cause_of_a_missing_device() {

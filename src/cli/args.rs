@@ -860,12 +860,17 @@ pub enum ServiceCommand {
     /// Run the engine in the foreground (logs to stderr and the log file)
     #[command(
         after_help = "Other commands start the engine in the background by themselves; run it in the \
-foreground to watch its log, under a service manager, or in a container.\n\nExamples:\n  midi service run\n  MIDI_HOME=/tmp/midi-test midi service run"
+foreground to watch its log, under a service manager, or in a container.\n\nWhere /dev/snd/seq opens, every endpoint is also an ALSA sequencer client or port that Linux MIDI \
+applications (aconnect, DAWs, synths, PipeWire) can use; --no-alsa keeps them out.\n\nExamples:\n  midi service run\n  midi service run --no-alsa\n  MIDI_HOME=/tmp/midi-test midi service run"
     )]
     Run {
         /// Started by a client: log to the file only
         #[arg(long, hide = true)]
         background: bool,
+        /// Do not present the endpoints to ALSA sequencer applications (also MIDI_NO_ALSA=1,
+        /// or "alsaSequencer": false in the configuration file)
+        #[arg(long)]
+        no_alsa: bool,
     },
     /// Start the engine in the background (does nothing if it runs)
     #[command(after_help = "Example:\n  midi service start && midi service status")]

@@ -177,7 +177,9 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
         } else {
             "transient"
         });
-        if p.muted {
+        if p.feedback_loop {
+            flags.push("muted (feedback loop)");
+        } else if p.muted {
             flags.push("muted");
         }
         t.row(vec![

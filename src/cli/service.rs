@@ -7,6 +7,7 @@ use crate::client::{Client, ClientError};
 use crate::core::ErrorKind;
 use crate::core::model::PairInfo;
 use crate::core::paths::{Paths, engine_pid};
+use crate::core::protocol::{AlsaState, AlsaStatus};
 use crate::face::output::{self, errln, key_values, outln, print_json};
 use crate::face::{Context, UserError};
 use std::io::IsTerminal;
@@ -267,46 +268,75 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
         return Ok(0);
     }
     outln!("{}", s.ok("The engine is running."))?;
-    output::out(&key_values(
-        s,
-        &[
-            ("Pid", st.pid.to_string()),
-            (
-                "Version",
-                format!("{} (protocol {})", st.version, st.protocol),
+    let mut rows = vec![
+        ("Pid", st.pid.to_string()),
+        (
+            "Version",
+            format!("{} (protocol {})", st.version, st.protocol),
+        ),
+        ("Uptime", output::duration(st.uptime_s)),
+        ("Socket", st.socket.display().to_string()),
+        ("Config", st.config.display().to_string()),
+        ("Log", st.log.display().to_string()),
+        (
+            "Pairs",
+            format!(
+                "{} ({} persistent, {} transient)",
+                st.pairs.total, st.pairs.persistent, st.pairs.transient
             ),
-            ("Uptime", output::duration(st.uptime_s)),
-            ("Socket", st.socket.display().to_string()),
-            ("Config", st.config.display().to_string()),
-            ("Log", st.log.display().to_string()),
-            (
-                "Pairs",
-                format!(
-                    "{} ({} persistent, {} transient)",
-                    st.pairs.total, st.pairs.persistent, st.pairs.transient
-                ),
+        ),
+        ("Clients", st.clients.to_string()),
+        (
+            "Traffic",
+            format!(
+                "{} messages, {} words, {} msg/s now",
+                st.traffic.messages, st.traffic.words, st.traffic.rate_msgs_per_s
             ),
-            ("Clients", st.clients.to_string()),
-            (
-                "Traffic",
-                format!(
-                    "{} messages, {} words, {} msg/s now",
-                    st.traffic.messages, st.traffic.words, st.traffic.rate_msgs_per_s
-                ),
+        ),
+        (
+            "Dropped",
+            format!(
+                "{} overflow, {} muted, {} refused batches",
+                st.traffic.dropped_overflow, st.traffic.dropped_muted, st.traffic.refused
             ),
-            (
-                "Dropped",
-                format!(
-                    "{} overflow, {} muted, {} refused batches",
-                    st.traffic.dropped_overflow, st.traffic.dropped_muted, st.traffic.refused
-                ),
-            ),
-        ],
-    ))?;
+        ),
+    ];
+    if let Some(alsa) = &st.alsa {
+        rows.push(("ALSA sequencer", alsa_line(alsa)));
+        for (label, counts) in [
+            ("ALSA not sent", &alsa.not_translated),
+            ("ALSA dropped", &alsa.dropped_input),
+        ] {
+            if !counts.is_empty() {
+                let text: Vec<String> =
+                    counts.iter().map(|(why, n)| format!("{n} {why}")).collect();
+                rows.push((label, text.join(", ")));
+            }
+        }
+    }
+    output::out(&key_values(s, &rows))?;
     for w in &st.warnings {
         outln!("{} {w}", s.warn("Warning:"))?;
     }
+    for missing in st.alsa.iter().flat_map(|a| &a.missing) {
+        outln!("{} no ALSA presence for {missing}", s.warn("Warning:"))?;
+    }
     Ok(0)
+}
+
+/// What `service status` says of the ALSA bridge: its state, and how many sequencer clients
+/// it holds of the kernel's 64.
+fn alsa_line(alsa: &AlsaStatus) -> String {
+    match alsa.state {
+        AlsaState::Ump | AlsaState::Midi1 => format!(
+            "{} ({} of the kernel's 64 client{})",
+            alsa.summary,
+            alsa.clients,
+            if alsa.clients == 1 { "" } else { "s" }
+        ),
+        AlsaState::Off if !alsa.detail.is_empty() => format!("off ({})", alsa.detail),
+        AlsaState::Off | AlsaState::Unavailable => alsa.summary.clone(),
+    }
 }
 
 fn ping(ctx: &Context, count: u32, json: bool) -> anyhow::Result<i32> {

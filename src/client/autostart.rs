@@ -174,8 +174,11 @@ fn spawn_engine(opts: &ClientOptions) -> Result<std::process::Child> {
     if let Some(home) = &opts.paths.home {
         cmd.arg("--home").arg(home);
     }
-    cmd.args(["service", "run", "--background"])
-        .stdin(Stdio::null())
+    cmd.args(["service", "run", "--background"]);
+    if opts.no_alsa {
+        cmd.arg("--no-alsa");
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     // SAFETY: setsid is async-signal-safe; it detaches the engine from our terminal and

@@ -119,13 +119,17 @@ pub struct ClientOptions {
     /// How long the handshake and each request may wait for the engine's answer
     /// (`MIDI_REQUEST_TIMEOUT` seconds; 10 s by default).
     pub request_timeout: Duration,
+    /// Start the engine with its ALSA sequencer bridge off (`MIDI_NO_ALSA=1`), as tests do so
+    /// that no port reaches a developer's desktop session.
+    pub no_alsa: bool,
 }
 
 /// The default of [`ClientOptions::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ClientOptions {
-    /// Options from the environment: `--home` (if given), `MIDI_HOME`, `MIDI_NO_AUTOSTART`.
+    /// Options from the environment: `--home` (if given), `MIDI_HOME`, `MIDI_NO_AUTOSTART`,
+    /// `MIDI_NO_ALSA`.
     pub fn from_env(home: Option<&Path>) -> Result<ClientOptions> {
         let no_autostart = std::env::var("MIDI_NO_AUTOSTART")
             .map(|v| !v.is_empty() && v != "0")
@@ -144,6 +148,7 @@ impl ClientOptions {
             ),
             progress: false,
             request_timeout: request_timeout_from_env()?,
+            no_alsa: std::env::var_os("MIDI_NO_ALSA").is_some_and(|v| !v.is_empty() && v != "0"),
         })
     }
 }

@@ -22,6 +22,8 @@ use thiserror::Error;
 /// The class id of the Windows MIDI Services MIDI 2.0 loopback transport (`LOOP`).
 pub const LOOP_TRANSPORT_KEY: &str = "{942BF02D-93C0-4EA8-B03E-D51156CA75E1}";
 const TRANSPORTS: &str = "endpointTransportPluginSettings";
+/// The loopback transport's switch for the ALSA sequencer bridge.
+pub const ALSA_SETTING: &str = "alsaSequencer";
 const BOM: char = '\u{FEFF}';
 
 #[derive(Debug, Error)]
@@ -281,6 +283,18 @@ impl ConfigDocument {
             path: self.path.clone(),
             detail: blocked.to_string(),
         }
+    }
+
+    /// The `alsaSequencer` setting of the loopback transport's section: `false` keeps the
+    /// engine's endpoints out of the ALSA sequencer, `true` (or no setting) presents them.
+    pub fn alsa_setting(&self) -> Option<bool> {
+        self.root
+            .get(TRANSPORTS)?
+            .as_object()?
+            .get(LOOP_TRANSPORT_KEY)?
+            .as_object()?
+            .get(ALSA_SETTING)?
+            .as_bool()
     }
 
     /// The pairs the file defines, and the entries that break a rule (by key, with the reason).
@@ -729,6 +743,19 @@ pub fn write_atomic(path: &Path, contents: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_alsa_setting_is_read_from_the_loopback_section() {
+        let path = Path::new("midi.midiconfig.json");
+        let off = format!(
+            r#"{{"endpointTransportPluginSettings": {{"{LOOP_TRANSPORT_KEY}": {{"alsaSequencer": false, "create": {{}}}}}}}}"#
+        );
+        assert_eq!(
+            ConfigDocument::parse(&off, path).unwrap().alsa_setting(),
+            Some(false)
+        );
+        assert_eq!(ConfigDocument::default().alsa_setting(), None);
+    }
 
     const SAMPLE: &str = r#"{
   "header": { "product": "midi", "fileVersion": 1, "_comment": "hand written" },

@@ -381,6 +381,20 @@ pub struct EndpointInfo {
     pub association_id: AssociationId,
     /// Connected clients (monitors included).
     pub clients: u32,
+    /// Where ALSA applications find this endpoint, when the engine's ALSA bridge presents it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alsa: Option<Box<AlsaPresence>>,
+}
+
+/// An endpoint as the ALSA sequencer shows it (`aconnect -l`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlsaPresence {
+    /// `client:port`, as `aconnect` writes it.
+    pub address: String,
+    /// The name ALSA shows: the endpoint's name, shortened with an ellipsis past ALSA's limit.
+    pub name: String,
+    /// `ump` for a MIDI 2.0 sequencer client of its own, `midi1` for a MIDI 1.0 port.
+    pub kind: String,
 }
 
 /// A pair as the engine reports it: the shape of `create --json` and of each `list --json` item.
@@ -390,6 +404,10 @@ pub struct PairInfo {
     pub unique_identifier: UniqueIdentifier,
     pub persistent: bool,
     pub muted: bool,
+    /// The engine muted the pair because its traffic came back into it (a feedback loop);
+    /// `unmute` clears it. Never stored: a restart starts clean.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub feedback_loop: bool,
     pub endpoint_a: EndpointInfo,
     pub endpoint_b: EndpointInfo,
     pub a_to_b: DirectionStats,

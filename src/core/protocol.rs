@@ -467,6 +467,69 @@ pub struct EngineStatus {
     /// What the user should know: configuration entries skipped at start, and the like.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The ALSA sequencer bridge (absent from engines that have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alsa: Option<Box<AlsaStatus>>,
+}
+
+/// Whether and how the engine presents its endpoints to ALSA sequencer applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlsaState {
+    /// Each endpoint is a MIDI 2.0 (UMP) sequencer client (up to a cap, then a MIDI 1.0 port).
+    Ump,
+    /// Each endpoint is a MIDI 1.0 port: this kernel has no UMP sequencer.
+    Midi1,
+    /// Switched off (`service run --no-alsa`, `MIDI_NO_ALSA`, or the configuration file).
+    Off,
+    /// The sequencer device could not be opened (`detail` says why).
+    Unavailable,
+}
+
+/// What the ALSA bridge reports in `service status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlsaStatus {
+    pub state: AlsaState,
+    /// What follows "ALSA sequencer: " in `service status`.
+    pub summary: String,
+    /// Why it is off or unavailable; empty otherwise.
+    #[serde(default)]
+    pub detail: String,
+    /// Sequencer clients the engine holds (each counts against the kernel's 64 user clients).
+    #[serde(default)]
+    pub clients: u32,
+    /// Endpoints that have no ALSA presence, each with the reason.
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// Messages not sent to MIDI 1.0 ports (no MIDI 1.0 form, another group …), by reason.
+    #[serde(default)]
+    pub not_translated: std::collections::BTreeMap<String, u64>,
+    /// Events from ALSA applications that were dropped (malformed, unknown type, overflow),
+    /// by reason.
+    #[serde(default)]
+    pub dropped_input: std::collections::BTreeMap<String, u64>,
+}
+
+impl AlsaStatus {
+    /// The bridge's state before (or without) a sequencer.
+    pub fn new(state: AlsaState, detail: impl Into<String>) -> AlsaStatus {
+        let detail = detail.into();
+        let summary = match state {
+            AlsaState::Ump => "UMP (MIDI 2.0)".to_string(),
+            AlsaState::Midi1 => "MIDI 1.0 (this kernel has no UMP sequencer)".to_string(),
+            AlsaState::Off => "off".to_string(),
+            AlsaState::Unavailable => format!("unavailable: {detail}"),
+        };
+        AlsaStatus {
+            state,
+            summary,
+            detail,
+            clients: 0,
+            missing: Vec::new(),
+            not_translated: Default::default(),
+            dropped_input: Default::default(),
+        }
+    }
 }
 
 /// The tap payload's direction byte.

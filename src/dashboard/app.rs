@@ -32,7 +32,7 @@ pub const NOTICE_FOR: Duration = Duration::from_secs(5);
 pub enum EngineState {
     /// No answer yet since the dashboard started.
     Connecting,
-    Running(EngineStatus),
+    Running(Box<EngineStatus>),
     /// No engine answers. `was_running`: it did before, so this is a restart or a crash.
     Lost {
         reason: String,
@@ -622,7 +622,7 @@ impl App {
 
     fn on_snapshot(&mut self, at: Instant, status: EngineStatus, pairs: Vec<PairInfo>) {
         self.now = self.now.max(at);
-        self.engine = EngineState::Running(status);
+        self.engine = EngineState::Running(Box::new(status));
         let selected_id = self.selected_pair().map(|p| p.info.association_id);
         let mut old: Vec<PairRow> = std::mem::take(&mut self.pairs);
         old.append(&mut self.hidden);

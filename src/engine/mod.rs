@@ -5,6 +5,7 @@
 //! current-thread runtime (see `docs/ARCHITECTURE.md` for why) and never busy-polls: with no
 //! traffic and nothing scheduled, every task is parked.
 
+mod alsa_bridge;
 mod counters;
 mod frames;
 #[cfg(test)]
@@ -19,6 +20,7 @@ mod socket_peer;
 mod state;
 pub(crate) mod timer;
 
+pub use alsa_bridge::{AlsaRequest, NO_ALSA_ENV, SHARED_CLIENT_NAME, UMP_CLIENT_CAP};
 pub use server::Limits;
 
 use crate::core::config::{self, ConfigDocument, ConfigError};
@@ -63,8 +65,16 @@ pub enum EngineError {
 }
 
 /// Runs the engine in the foreground until it is told to stop (a `shutdown` request, SIGTERM
-/// or SIGINT). Returns once every client has been told and the socket is gone.
+/// or SIGINT), presenting its endpoints to the ALSA sequencer unless [`NO_ALSA_ENV`] or the
+/// configuration file says not to. Returns once every client has been told and the socket
+/// is gone.
 pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
+    run_with(paths, limits, AlsaRequest::Auto)
+}
+
+/// [`run`], with the ALSA bridge switched off by the caller (`service run --no-alsa`) or left
+/// to the environment and the configuration file.
+pub fn run_with(paths: &Paths, limits: Limits, alsa: AlsaRequest) -> Result<(), EngineError> {
     // Everything the engine creates (socket, log, config) is for its owner only.
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(0o077) };
@@ -105,6 +115,19 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
             s.key, s.reason
         ));
     }
+    let alsa = match alsa {
+        AlsaRequest::Auto
+            if std::env::var_os(NO_ALSA_ENV).is_some_and(|v| !v.is_empty() && v != "0") =>
+        {
+            AlsaRequest::Off(format!("{NO_ALSA_ENV} is set"))
+        }
+        AlsaRequest::Auto if doc.alsa_setting() == Some(false) => AlsaRequest::Off(format!(
+            "\"{}\": false in {}",
+            config::ALSA_SETTING,
+            paths.config_file.display()
+        )),
+        other => other,
+    };
     let found = pairs.len();
     for def in pairs.into_iter().take(limits.max_pairs) {
         engine.insert_loaded(def);
@@ -144,6 +167,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
             paths.config_file.display()
         );
         let server = Server::new(engine, paths.clone(), limits);
+        alsa_bridge::start(&server.engine, &server.dirty, alsa);
         let accept = tokio::task::spawn_local(server.clone().accept_loop(listener));
         tokio::task::spawn_local(server.clone().schedule_loop());
         // Its own task: the future given to `block_on` is polled on every wake-up of any task,

@@ -70,8 +70,9 @@ impl Engine {
             }
         }
         let pair = self.pairs.get_mut(&pair_key).expect("found above");
+        let muted = pair.is_muted();
         let counters = &mut pair.counters[dir.index()];
-        if pair.def.muted {
+        if muted {
             counters.stats.dropped_muted += summary.messages;
             return Ok(());
         }
@@ -161,7 +162,7 @@ impl Engine {
                 i += 1;
             }
             match self.pairs.get_mut(&key) {
-                Some(p) if p.def.muted => p.counters[dir.index()].stats.dropped_muted += n,
+                Some(p) if p.is_muted() => p.counters[dir.index()].stats.dropped_muted += n,
                 Some(_) => self.deliver(key, dir, &body, n),
                 None => {} // the pair was removed while its messages waited
             }

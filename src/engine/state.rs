@@ -10,8 +10,12 @@ use super::persist::Persistence;
 use super::scheduler::Schedule;
 use crate::core::error::ErrorKind;
 use crate::core::ids::{AssociationId, Direction, Side};
-use crate::core::model::{EndpointInfo, PairDefinition, PairInfo, PairUpdate, find_endpoint};
-use crate::core::protocol::{EngineStatus, PairCounters, PairCounts, TrafficTotals, WireError};
+use crate::core::model::{
+    AlsaPresence, EndpointInfo, PairDefinition, PairInfo, PairUpdate, find_endpoint,
+};
+use crate::core::protocol::{
+    AlsaStatus, EngineStatus, PairCounters, PairCounts, TrafficTotals, WireError,
+};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -32,6 +36,10 @@ pub struct RunningPair {
     /// Peers attached to side A (index 0) and side B (index 1).
     pub attached: [Vec<Rc<dyn Peer>>; 2],
     pub taps: Vec<Rc<dyn Peer>>,
+    /// Where the ALSA bridge presents side A (index 0) and side B (index 1).
+    pub alsa: [Option<AlsaPresence>; 2],
+    /// Muted by the engine: its traffic came back into it. `unmute` clears it.
+    pub feedback_loop: bool,
 }
 
 pub(super) fn side_index(side: Side) -> usize {
@@ -48,7 +56,14 @@ impl RunningPair {
             counters: Default::default(),
             attached: [Vec::new(), Vec::new()],
             taps: Vec::new(),
+            alsa: [None, None],
+            feedback_loop: false,
         }
+    }
+
+    /// Whether messages crossing the pair are dropped: muted by the user or for a loop.
+    pub fn is_muted(&self) -> bool {
+        self.def.muted || self.feedback_loop
     }
 
     fn endpoint_info(&self, side: Side) -> EndpointInfo {
@@ -60,6 +75,7 @@ impl RunningPair {
             side,
             association_id: self.def.association_id,
             clients: self.attached[side_index(side)].len() as u32,
+            alsa: self.alsa[side_index(side)].clone().map(Box::new),
         }
     }
 
@@ -68,7 +84,8 @@ impl RunningPair {
             association_id: self.def.association_id,
             unique_identifier: self.def.unique_identifier.clone(),
             persistent: self.def.persistent,
-            muted: self.def.muted,
+            muted: self.def.muted || self.feedback_loop,
+            feedback_loop: self.feedback_loop,
             endpoint_a: self.endpoint_info(Side::A),
             endpoint_b: self.endpoint_info(Side::B),
             a_to_b: self.counters[Direction::AToB.index()].snapshot(now_ns),
@@ -107,6 +124,8 @@ pub struct Engine {
     /// Messages held for the future, and the bell that wakes the task delivering them.
     pub schedule: Schedule,
     pub schedule_changed: Rc<Notify>,
+    /// What the ALSA bridge reports (`None` in an engine built or started without one).
+    pub alsa: Option<Rc<std::cell::RefCell<AlsaStatus>>>,
 }
 
 impl Engine {
@@ -122,6 +141,7 @@ impl Engine {
             warnings: Vec::new(),
             schedule: Schedule::default(),
             schedule_changed: Rc::new(Notify::new()),
+            alsa: None,
         }
     }
 
@@ -255,9 +275,74 @@ impl Engine {
         now_ns: u64,
     ) -> Result<PairInfo, WireError> {
         let key = self.key_of(id)?;
+        let pair = self.pairs.get_mut(&key).expect("key just found");
+        if !muted && pair.feedback_loop {
+            // `unmute` clears a loop the engine found; the user's own flag may be off already.
+            pair.feedback_loop = false;
+            tracing::info!("pair {id} unmuted: its feedback-loop mute is cleared");
+            if !pair.def.muted {
+                let info = pair.info(now_ns);
+                let change = Change {
+                    muted: true,
+                    ..Change::default()
+                };
+                self.tell(
+                    key,
+                    Notice::Updated {
+                        pair: &info,
+                        change,
+                    },
+                );
+                return Ok(info);
+            }
+        }
         let mut next = self.pairs[&key].def.clone();
         next.muted = muted;
         self.replace(key, next, now_ns)
+    }
+
+    /// The key of the pair with this association id, if the engine holds it.
+    pub fn pair_key(&self, id: AssociationId) -> Option<u64> {
+        self.key_of(id).ok()
+    }
+
+    /// Records where the ALSA bridge presents one endpoint (`None`: nowhere any more).
+    pub fn set_alsa_presence(&mut self, pair_key: u64, side: Side, presence: Option<AlsaPresence>) {
+        if let Some(pair) = self.pairs.get_mut(&pair_key) {
+            pair.alsa[side_index(side)] = presence;
+        }
+    }
+
+    /// Mutes a pair whose traffic came back into it, says why in the log and the warnings,
+    /// and tells its peers and the watchers. False when it was muted for a loop already.
+    pub fn mute_for_feedback_loop(&mut self, pair_key: u64, why: &str, now_ns: u64) -> bool {
+        let Some(pair) = self.pairs.get_mut(&pair_key) else {
+            return false;
+        };
+        if pair.feedback_loop {
+            return false;
+        }
+        pair.feedback_loop = true;
+        let was_muted = pair.def.muted;
+        let info = pair.info(now_ns);
+        self.warn(format!(
+            "pair {} ({} / {}) muted: feedback loop: {why}; `midi loopback unmute` clears it once the loop is undone",
+            info.association_id, info.endpoint_a.name, info.endpoint_b.name
+        ));
+        if !was_muted {
+            let change = Change {
+                muted: true,
+                ..Change::default()
+            };
+            self.tell(
+                pair_key,
+                Notice::Updated {
+                    pair: &info,
+                    change,
+                },
+            );
+        }
+        true
     }
 
     /// Stores the change durably (or drops the stored entry), then applies it in place.
@@ -420,6 +505,7 @@ impl Engine {
             clients,
             traffic,
             warnings: self.warnings.clone(),
+            alsa: self.alsa.as_ref().map(|a| Box::new(a.borrow().clone())),
         }
     }
 

@@ -194,12 +194,14 @@ mod tests {
             side,
             association_id: def.association_id,
             clients: 0,
+            alsa: None,
         };
         PairInfo {
             association_id: def.association_id,
             unique_identifier: def.unique_identifier.clone(),
             persistent: false,
             muted: false,
+            feedback_loop: false,
             endpoint_a: endpoint(crate::core::ids::Side::A),
             endpoint_b: endpoint(crate::core::ids::Side::B),
             a_to_b: Default::default(),

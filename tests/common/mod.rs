@@ -37,10 +37,12 @@ impl TestHome {
         self.path().join("engine.sock")
     }
 
-    /// `midi` with this home, no colour, and no inherited engine settings.
+    /// `midi` with this home, no colour, no ALSA bridge in the engines it starts, and no
+    /// inherited engine settings.
     pub fn midi(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_midi"));
         cmd.env("MIDI_HOME", self.path())
+            .env("MIDI_NO_ALSA", "1")
             .env_remove("MIDI_NO_AUTOSTART")
             .env("NO_COLOR", "1")
             .timeout(std::time::Duration::from_secs(60));
@@ -51,6 +53,7 @@ impl TestHome {
     pub fn options(&self) -> ClientOptions {
         let mut o = ClientOptions::from_env(Some(self.path())).expect("options");
         o.autostart = true;
+        o.no_alsa = true;
         o.engine_program = Some(PathBuf::from(env!("CARGO_BIN_EXE_midi")));
         o
     }

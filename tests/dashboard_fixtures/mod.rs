@@ -43,6 +43,7 @@ fn endpoint(
         side,
         association_id: *pair,
         clients,
+        alsa: None,
     }
 }
 
@@ -55,6 +56,7 @@ pub fn pair(n: u32, root: &str) -> PairInfo {
         unique_identifier: rules::clean_unique_identifier(&unique).unwrap(),
         persistent: false,
         muted: false,
+        feedback_loop: false,
         endpoint_a: endpoint(&id, &unique, Side::A, &format!("{root} (A)"), 0),
         endpoint_b: endpoint(&id, &unique, Side::B, &format!("{root} (B)"), 0),
         a_to_b: DirectionStats::default(),
@@ -111,6 +113,7 @@ pub fn status(pairs: &[PairInfo]) -> EngineStatus {
         clients: 2,
         traffic: TrafficTotals::default(),
         warnings: Vec::new(),
+        alsa: None,
     }
 }
 

@@ -43,6 +43,7 @@ impl Session {
     pub fn midi(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_midi"));
         cmd.env("MIDI_HOME", self.home())
+            .env("MIDI_NO_ALSA", "1")
             .env_remove("MIDI_NO_AUTOSTART")
             .env("NO_COLOR", "1");
         cmd
@@ -52,6 +53,7 @@ impl Session {
     pub fn options(&self) -> ClientOptions {
         let mut o = ClientOptions::from_env(Some(self.home())).expect("options");
         o.autostart = false;
+        o.no_alsa = true;
         o
     }
 
