@@ -11,9 +11,11 @@ mod common;
 
 use alsa_support::*;
 use common::TestHome;
-use midi_loopback::alsa::{Address, Seq};
+use midi_loopback::alsa::{Address, EventKind, Seq};
 use midi_loopback::client::{Client, EndpointConnection, Received};
 use serde_json::Value;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 /// An engine with its ALSA bridge, stopped when the test ends.
 struct Bridge {
@@ -22,10 +24,20 @@ struct Bridge {
 
 impl Bridge {
     fn start() -> Bridge {
+        Bridge::start_with(&[])
+    }
+
+    /// An engine started with these environment variables (the bridge's caps, say).
+    fn start_with(env: &[(&str, &str)]) -> Bridge {
         let bridge = Bridge {
             home: TestHome::new(),
         };
-        bridge.midi().args(["service", "start"]).assert().success();
+        let mut cmd = bridge.midi();
+        cmd.args(["service", "start"]);
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.assert().success();
         bridge
     }
 
@@ -110,6 +122,15 @@ fn receive_words(conn: &mut EndpointConnection, count: usize) -> Vec<Vec<u32>> {
             Some(Received::Overflow { dropped }) => panic!("{dropped} messages dropped"),
             None => panic!("only {got:08x?} arrived within {PEER_TIMEOUT:?}"),
         }
+    }
+    got
+}
+
+/// Every message that arrives until one satisfies `last` (included).
+fn receive_until(conn: &mut EndpointConnection, last: impl Fn(&[u32]) -> bool) -> Vec<Vec<u32>> {
+    let mut got: Vec<Vec<u32>> = Vec::new();
+    while !got.last().is_some_and(|w| last(w)) {
+        got.extend(receive_words(conn, 1));
     }
     got
 }
@@ -465,4 +486,266 @@ fn nothing_echoes_back_to_the_sending_side() {
     bus.run(&["endpoint", "send-message", "Studio Bus (B)", "0x20903E64"]);
     let line = dump_a.line_matching("a note-on", |l| l.contains("Note on"));
     assert!(line.contains("note 62"), "A heard its own message: {line}");
+}
+
+#[test]
+#[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
+fn past_every_cap_service_status_names_the_endpoints_left_out() {
+    // One client of its own (UMP kernels) and one shared port, where the defaults are 16
+    // and 254: two pairs leave endpoints without a presence.
+    let bus = Bridge::start_with(&[("MIDI_ALSA_CLIENT_CAP", "1"), ("MIDI_ALSA_PORT_CAP", "1")]);
+    bus.run(&["loopback", "create", "--root-name", "First"]);
+    bus.run(&["loopback", "create", "--root-name", "Second"]);
+    let presented = if expect_ump() { 2 } else { 1 };
+    let mut status = Value::Null;
+    wait_until("the bridge to report what it left out", || {
+        status = bus.status();
+        status["alsa"]["missing"].as_array().map(Vec::len) == Some(4 - presented)
+    });
+    let missing = status["alsa"]["missing"].to_string();
+    assert!(missing.contains("Second (B)"), "{missing}");
+    assert!(missing.contains("its limit"), "{missing}");
+    let text = bus.run(&["service", "status"]);
+    assert!(text.contains("no ALSA presence for Second (B)"), "{text}");
+    // Removing a pair makes room: the endpoints left out get their presence (on a UMP
+    // kernel, Second (A) takes the freed client and Second (B) the freed port).
+    bus.run(&["loopback", "remove", "First"]);
+    wait_until("the endpoints left out to be presented", || {
+        bus.pair("Second").is_some_and(|p| {
+            !p["endpoint_a"]["alsa"].is_null()
+                && (!expect_ump() || !p["endpoint_b"]["alsa"].is_null())
+        })
+    });
+}
+
+#[test]
+#[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
+fn a_sysex_without_its_end_is_dropped_and_counted_and_the_next_note_arrives() {
+    let bus = Bridge::start();
+    let (a, _) = bus.create("Studio Bus");
+    let mut on_b = bus.open("Studio Bus (B)");
+    // A client that writes a SysEx and never ends it, then a note.
+    let seq = Seq::open().expect("open the sequencer");
+    let port = seq
+        .create_port(&midi_loopback::alsa::PortSpec::duplex("bad input"))
+        .expect("port");
+    let ours = Address {
+        client: seq.client_id(),
+        port,
+    };
+    seq.subscribe(ours, a).expect("subscribe to A");
+    seq.send(
+        port,
+        &[
+            EventKind::SysEx(vec![0xF0, 0x7D, 0x01, 0x02]),
+            EventKind::NoteOn {
+                channel: 0,
+                note: 60,
+                velocity: 100,
+            },
+        ],
+    )
+    .expect("send");
+    let words = receive_until(&mut on_b, |w| (w[0] >> 20) & 0xF == 0x9);
+    let expected = if expect_ump() {
+        0x4090_3C00
+    } else {
+        0x2090_3C64
+    };
+    let note = words.last().expect("the note");
+    assert_eq!(
+        note[0] & 0xFFFF_FF00,
+        expected & 0xFFFF_FF00,
+        "{words:08x?}"
+    );
+    if !expect_ump() {
+        assert_eq!(
+            words.len(),
+            1,
+            "the unfinished SysEx got through: {words:08x?}"
+        );
+        let status = bus.status();
+        assert_eq!(
+            status["alsa"]["dropped_input"]["sysex_aborted"], 1,
+            "{status}"
+        );
+    }
+}
+
+// ---- performance (figures for BENCHMARKS.md; nothing about time is asserted) ----------------
+
+/// A client that writes every event it reads back out of its port, until `stop`.
+fn echo(seq: Seq, port: u8, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let mut seq = seq;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let events: Vec<EventKind> = seq
+            .read_events()
+            .expect("read")
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| !e.kind.is_system())
+            .map(|e| e.kind)
+            .collect();
+        if events.is_empty() {
+            wait_readable(&seq);
+        } else {
+            seq.send(port, &events).expect("echo");
+        }
+    }
+}
+
+/// Sleeps until `seq` has something to read (or 100 ms pass): no spinning, the guest has one
+/// CPU for the engine and every client.
+fn wait_readable(seq: &Seq) {
+    let mut fd = libc::pollfd {
+        fd: seq.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd we own, for the duration of the call.
+    unsafe { libc::poll(&mut fd, 1, 100) };
+}
+
+/// A client with one duplex port.
+fn client_with_port(name: &str) -> (Seq, Address) {
+    let seq = Seq::open().expect("open the sequencer");
+    seq.set_input_pool(2000).expect("pool");
+    let port = seq
+        .create_port(&midi_loopback::alsa::PortSpec::duplex(name))
+        .expect("port");
+    let address = Address {
+        client: seq.client_id(),
+        port,
+    };
+    (seq, address)
+}
+
+/// Round trips of `count` notes from `seq`'s port, each waited for before the next; sorted
+/// nanoseconds.
+fn round_trips(seq: &mut Seq, port: u8, count: usize) -> Vec<u64> {
+    let mut times = Vec::with_capacity(count);
+    for i in 0..count {
+        let note = EventKind::NoteOn {
+            channel: 0,
+            note: (i % 128) as u8,
+            velocity: 100,
+        };
+        let start = std::time::Instant::now();
+        seq.send(port, &[note.clone()]).expect("send");
+        loop {
+            wait_readable(seq);
+            let back = seq.read_events().expect("read");
+            if back
+                .iter()
+                .any(|e| e.as_ref().is_ok_and(|e| e.kind == note))
+            {
+                break;
+            }
+            assert!(start.elapsed() < PEER_TIMEOUT, "note {i} never came back");
+        }
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    times.sort_unstable();
+    times
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[test]
+#[ignore = "needs a booted kernel with the ALSA sequencer: .ci/alsa/run"]
+fn round_trip_through_a_pair_beside_a_direct_subscription() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const COUNT: usize = 500;
+    let bus = Bridge::start();
+    let (a, b) = bus.create("Bench Bus");
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // Ours: X writes into A and reads A; the echo client reads B and writes into B.
+    let (mut x, x_addr) = client_with_port("bench sender");
+    let (e, e_addr) = client_with_port("bench echo");
+    x.subscribe(x_addr, a).unwrap();
+    x.subscribe(a, x_addr).unwrap();
+    e.subscribe(b, e_addr).unwrap();
+    e.subscribe(e_addr, b).unwrap();
+    let echo_thread = {
+        let stop = stop.clone();
+        std::thread::spawn(move || echo(e, e_addr.port, stop))
+    };
+    let through_pair = round_trips(&mut x, x_addr.port, COUNT);
+    stop.store(true, Ordering::Relaxed);
+    echo_thread.join().unwrap();
+
+    // The yardstick: the same two kinds of client, subscribed to each other directly.
+    stop.store(false, Ordering::Relaxed);
+    let (mut y, y_addr) = client_with_port("direct sender");
+    let (f, f_addr) = client_with_port("direct echo");
+    y.subscribe(y_addr, f_addr).unwrap();
+    y.subscribe(f_addr, y_addr).unwrap();
+    let echo_thread = {
+        let stop = stop.clone();
+        std::thread::spawn(move || echo(f, f_addr.port, stop))
+    };
+    let direct = round_trips(&mut y, y_addr.port, COUNT);
+    stop.store(true, Ordering::Relaxed);
+    echo_thread.join().unwrap();
+
+    // 10,000 notes at 10,000 a second into A, counted by a reader of B.
+    let (mut reader, r_addr) = client_with_port("bench reader");
+    reader.subscribe(b, r_addr).unwrap();
+    let sender = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        for i in 0..10_000u32 {
+            // Ten notes a millisecond, sleeping between the bursts.
+            if i % 10 == 0 {
+                let due = start + Duration::from_millis(u64::from(i / 10));
+                if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            let note = EventKind::NoteOn {
+                channel: 0,
+                note: (i % 128) as u8,
+                velocity: 1,
+            };
+            while x.send(x_addr.port, std::slice::from_ref(&note)).is_err() {
+                std::thread::yield_now(); // our own output pool is full: wait, do not lose
+            }
+        }
+    });
+    let mut arrived = 0usize;
+    let deadline = std::time::Instant::now() + PEER_TIMEOUT;
+    while arrived < 10_000 && std::time::Instant::now() < deadline {
+        wait_readable(&reader);
+        match reader.read_events() {
+            Ok(events) => {
+                arrived += events
+                    .iter()
+                    .filter(|e| e.as_ref().is_ok_and(|e| !e.kind.is_system()))
+                    .count()
+            }
+            Err(err) => println!("reader: {err}"),
+        }
+    }
+    sender.join().unwrap();
+    let tier = if expect_ump() {
+        "UMP kernel"
+    } else {
+        "MIDI 1.0 kernel"
+    };
+    println!(
+        "BENCH alsa round trip ({tier}, {COUNT} notes): through a pair p50 {:.0} µs p99 {:.0} µs; direct subscription p50 {:.0} µs p99 {:.0} µs; ratio p50 {:.2}",
+        percentile(&through_pair, 0.5),
+        percentile(&through_pair, 0.99),
+        percentile(&direct, 0.5),
+        percentile(&direct, 0.99),
+        percentile(&through_pair, 0.5) / percentile(&direct, 0.5)
+    );
+    println!(
+        "BENCH alsa 10,000 notes at 10,000/s into A: {arrived} arrived at a reader of B ({} lost)",
+        10_000 - arrived
+    );
 }

@@ -3,7 +3,7 @@
 # tier-1 tools first on the paths, shows what the kernel offers, and runs the ignored
 # integration tests of tests/alsa_seq.rs and tests/alsa_bridge.rs against aconnect, aseqdump,
 # python-rtmidi and pylibremidi.
-#   MIDI_CI_TEST_BINS      the test executables, space-separated (built on the host)
+#   MIDI_CI_TEST_BINS      the test executables, colon-separated (built on the host)
 #   MIDI_ALSA_EXPECT_UMP   1 on a kernel with SND_SEQ_UMP, 0 otherwise
 set -u
 tree="$MIDI_CI_TREE"
@@ -25,7 +25,8 @@ echo "--- aconnect -l (before the tests)"
 aconnect -l
 
 failed=0
-for test_bin in $MIDI_CI_TEST_BINS; do
+IFS=: read -ra test_bins <<<"$MIDI_CI_TEST_BINS"
+for test_bin in "${test_bins[@]}"; do
     name=$(basename "$test_bin" | sed 's/-[0-9a-f]*$//')
     echo "--- $name --ignored"
     start=$(cut -d' ' -f1 /proc/uptime)

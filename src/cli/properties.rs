@@ -115,12 +115,18 @@ fn text(ctx: &Context, pair: &PairInfo, p: &Properties) -> String {
     } else {
         "no (lasts until the engine stops)"
     };
-    let muted = if pair.muted {
+    let muted = if pair.feedback_loop {
+        "yes: a feedback loop (its output came back into it); midi loopback unmute clears it once the wiring is undone"
+    } else if pair.muted {
         "yes: every message is dropped (midi loopback unmute unmutes it)"
     } else {
         "no"
     };
-    let rows = [
+    let alsa = match &e.alsa {
+        Some(a) => format!("{} {} ({})", a.address, a.name, a.kind),
+        None => s.dim("(none)"),
+    };
+    let mut rows = vec![
         ("Name", s.bold(&e.name)),
         ("Id", s.id(e.id.as_str())),
         ("Side", format!("{side} (what it sends arrives at {other})")),
@@ -151,5 +157,8 @@ fn text(ctx: &Context, pair: &PairInfo, p: &Properties) -> String {
             traffic(p.received),
         ),
     ];
+    if e.alsa.is_some() {
+        rows.insert(rows.len() - 2, ("ALSA", alsa));
+    }
     format!("{}\n{}", s.bold(&e.name), key_values(s, &rows))
 }

@@ -176,7 +176,7 @@ fn spawn_engine(opts: &ClientOptions) -> Result<std::process::Child> {
     }
     cmd.args(["service", "run", "--background"]);
     if opts.no_alsa {
-        cmd.arg("--no-alsa");
+        cmd.env("MIDI_NO_ALSA", "1");
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -39,6 +39,7 @@ use crate::core::ump::midi1::{Midi1ToUmp, UmpToMidi1};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::Notify;
@@ -51,7 +52,20 @@ pub const UMP_CLIENT_CAP: usize = 16;
 /// without UMP).
 pub const SHARED_CLIENT_NAME: &str = "MIDI Loopbacks";
 /// Ports of the shared client: the kernel's limit per client.
-const SHARED_PORT_CAP: usize = 254;
+pub const SHARED_PORT_CAP: usize = 254;
+/// Lower the caps, for tests that reach them with a few pairs (never above the defaults).
+pub const CLIENT_CAP_ENV: &str = "MIDI_ALSA_CLIENT_CAP";
+pub const PORT_CAP_ENV: &str = "MIDI_ALSA_PORT_CAP";
+/// Another sequencer device than `/dev/snd/seq` (tests name one that does not exist).
+pub const DEVICE_ENV: &str = "MIDI_ALSA_DEVICE";
+
+/// A cap from the environment, at most `default`.
+fn cap_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(default, |n| n.min(default))
+}
 /// Input and output pool of each client, in cells (the kernel's maximum).
 const POOL_CELLS: u32 = 2000;
 /// SysEx longer than this leaves in pieces, as alsa-lib and RtMidi expect and reassemble.
@@ -75,6 +89,9 @@ pub const NO_ALSA_ENV: &str = "MIDI_NO_ALSA";
 /// Starts the bridge for `engine`, or records why it does not run. Returns at once; the
 /// bridge's work runs in tasks on the engine's thread.
 pub fn start(engine: &Rc<RefCell<Engine>>, dirty: &DirtyList, request: AlsaRequest) {
+    let device = std::env::var_os(DEVICE_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(crate::alsa::seq::DEFAULT_DEVICE));
     let status = |state, detail: String| Rc::new(RefCell::new(AlsaStatus::new(state, detail)));
     let tier = match request {
         AlsaRequest::Off(why) => {
@@ -82,7 +99,7 @@ pub fn start(engine: &Rc<RefCell<Engine>>, dirty: &DirtyList, request: AlsaReque
             engine.borrow_mut().alsa = Some(status(AlsaState::Off, why));
             return;
         }
-        AlsaRequest::Auto => match probe() {
+        AlsaRequest::Auto => match probe(&device) {
             Ok(tier) => tier,
             Err(why) => {
                 tracing::info!("ALSA sequencer unavailable: {why}");
@@ -109,6 +126,9 @@ pub fn start(engine: &Rc<RefCell<Engine>>, dirty: &DirtyList, request: AlsaReque
         commands: Rc::default(),
         wake: Rc::new(Notify::new()),
         inner: RefCell::new(Inner::default()),
+        device,
+        client_cap: cap_from_env(CLIENT_CAP_ENV, UMP_CLIENT_CAP),
+        port_cap: cap_from_env(PORT_CAP_ENV, SHARED_PORT_CAP),
     });
     let watcher = {
         let mut engine = engine.borrow_mut();
@@ -124,8 +144,8 @@ pub fn start(engine: &Rc<RefCell<Engine>>, dirty: &DirtyList, request: AlsaReque
 }
 
 /// Opens the sequencer once to learn what the kernel offers.
-fn probe() -> Result<Tier, String> {
-    let mut seq = Seq::open().map_err(|e| e.to_string())?;
+fn probe(device: &Path) -> Result<Tier, String> {
+    let mut seq = Seq::open_device(device).map_err(|e| e.to_string())?;
     match seq.negotiate_midi2() {
         Ok(Negotiation::Midi2) => Ok(Tier::Ump),
         Ok(_) => Ok(Tier::Midi1),
@@ -362,6 +382,11 @@ struct Bridge {
     commands: Rc<RefCell<VecDeque<Command>>>,
     wake: Rc<Notify>,
     inner: RefCell<Inner>,
+    /// The sequencer device (`/dev/snd/seq`).
+    device: PathBuf,
+    /// Endpoints with clients of their own, and ports of the shared client, at most.
+    client_cap: usize,
+    port_cap: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -415,6 +440,7 @@ impl Bridge {
                     for side in [Side::A, Side::B] {
                         self.remove((id, side));
                     }
+                    self.retry_missing();
                     self.publish();
                 }
             }
@@ -451,7 +477,7 @@ impl Bridge {
         };
         let endpoint = pair.endpoint(side);
         let made = {
-            let own = self.tier == Tier::Ump && self.inner.borrow().own_clients < UMP_CLIENT_CAP;
+            let own = self.tier == Tier::Ump && self.inner.borrow().own_clients < self.client_cap;
             if own {
                 self.own_client(pair, side)
             } else {
@@ -522,7 +548,7 @@ impl Bridge {
         let endpoint = pair.endpoint(side);
         let name = shorten_name(&endpoint.name).into_owned();
         let fail = |e: SeqError| format!("could not create its MIDI 2.0 client: {e}");
-        let mut seq = Seq::open().map_err(fail)?;
+        let mut seq = Seq::open_device(&self.device).map_err(fail)?;
         seq.set_pools(POOL_CELLS, POOL_CELLS).map_err(fail)?;
         let info = UmpEndpoint {
             name,
@@ -559,12 +585,18 @@ impl Bridge {
 
     /// A MIDI 1.0 port of the shared client (opened on first use).
     fn shared_port(&self, name: &str) -> Result<(Rc<Client>, u8, &'static str), String> {
+        if self.inner.borrow().shared_ports >= self.port_cap {
+            return Err(format!(
+                "the shared ALSA client {SHARED_CLIENT_NAME} already has {} ports, its limit",
+                self.port_cap
+            ));
+        }
         let existing = self.inner.borrow().shared.clone();
         let client = match existing {
             Some(client) => client,
             None => {
                 let fail = |e: SeqError| format!("could not open the shared ALSA client: {e}");
-                let seq = Seq::open().map_err(fail)?;
+                let seq = Seq::open_device(&self.device).map_err(fail)?;
                 seq.set_client_name(SHARED_CLIENT_NAME).map_err(fail)?;
                 seq.set_pools(POOL_CELLS, POOL_CELLS).map_err(fail)?;
                 let client = self.adopt(seq, false)?;
@@ -572,11 +604,6 @@ impl Bridge {
                 client
             }
         };
-        if self.inner.borrow().shared_ports >= SHARED_PORT_CAP {
-            return Err(format!(
-                "the shared ALSA client {SHARED_CLIENT_NAME} already has {SHARED_PORT_CAP} ports, the kernel's limit"
-            ));
-        }
         let port = client
             .seq
             .borrow()
@@ -611,6 +638,26 @@ impl Bridge {
 
     fn self_rc(&self) -> Rc<Bridge> {
         self.me.upgrade().expect("the bridge's own task holds it")
+    }
+
+    /// Gives the endpoints left out a presence where a removal made room.
+    fn retry_missing(&self) {
+        let waiting: Vec<EndpointKey> = self.inner.borrow().missing.keys().copied().collect();
+        for (id, side) in waiting {
+            let info = {
+                let engine = self.engine.borrow();
+                engine
+                    .pair_key(id)
+                    .and_then(|k| engine.pairs.get(&k))
+                    .map(|p| p.info(monotonic_ns()))
+            };
+            match info {
+                Some(info) => self.present(&info, side),
+                None => {
+                    self.inner.borrow_mut().missing.remove(&(id, side));
+                }
+            }
+        }
     }
 
     fn rename(&self, pair: &PairInfo, side: Side) {
@@ -818,5 +865,47 @@ impl Bridge {
             }
         }
         payload.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u128, side: Side) -> EndpointKey {
+        (AssociationId(uuid::Uuid::from_u128(n)), side)
+    }
+
+    #[test]
+    fn wiring_a_pairs_output_back_into_its_input_is_a_loop() {
+        let mut inner = Inner::default();
+        assert!(inner.wire(key(1, Side::B), key(1, Side::A)));
+        let mut inner = Inner::default();
+        assert!(inner.wire(key(1, Side::A), key(1, Side::B)));
+    }
+
+    #[test]
+    fn a_chain_of_pairs_is_no_loop_until_it_closes() {
+        let mut inner = Inner::default();
+        // 1.B feeds 2.A, 2.B feeds 3.A: a chain.
+        assert!(!inner.wire(key(1, Side::B), key(2, Side::A)));
+        assert!(!inner.wire(key(2, Side::B), key(3, Side::A)));
+        // 3.B back into 1.A closes the ring.
+        assert!(inner.wire(key(3, Side::B), key(1, Side::A)));
+    }
+
+    #[test]
+    fn undone_wiring_is_forgotten() {
+        let mut inner = Inner::default();
+        assert!(!inner.wire(key(1, Side::B), key(2, Side::A)));
+        inner.unwire(key(1, Side::B), key(2, Side::A));
+        assert!(!inner.wire(key(2, Side::B), key(1, Side::A)));
+        inner.forget(key(2, Side::A));
+        assert!(
+            inner
+                .wiring
+                .values()
+                .all(|to| !to.contains(&key(2, Side::A)))
+        );
     }
 }

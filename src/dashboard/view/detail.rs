@@ -34,8 +34,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if p.persistent {
         flags.push(strings::OP_PERSISTENT.to_string());
     }
-    if p.muted {
+    if p.feedback_loop {
+        flags.push(strings::DETAIL_LOOP.to_string());
+    } else if p.muted {
         flags.push(strings::DETAIL_MUTED.to_string());
+    }
+    if p.endpoint_a.alsa.is_some() || p.endpoint_b.alsa.is_some() {
+        let address =
+            |e: &crate::core::model::EndpointInfo| e.alsa.as_ref().map(|a| a.address.clone());
+        flags.push(strings::detail_alsa(
+            address(&p.endpoint_a).as_deref(),
+            address(&p.endpoint_b).as_deref(),
+        ));
     }
     let block = block
         .title(Span::styled(
