@@ -631,7 +631,7 @@ fn round_trips(seq: &mut Seq, port: u8, count: usize) -> Vec<u64> {
             velocity: 100,
         };
         let start = std::time::Instant::now();
-        seq.send(port, &[note.clone()]).expect("send");
+        seq.send(port, std::slice::from_ref(&note)).expect("send");
         loop {
             wait_readable(seq);
             let back = seq.read_events().expect("read");
