@@ -53,7 +53,8 @@ fn without_a_sequencer_the_engine_runs_and_says_unavailable() {
         .unwrap();
     let list: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert!(
-        list["pairs"][0]["endpoint_a"].get("alsa").is_none(),
+        list[0]["endpoint_a"].get("alsa").is_none()
+            && list[0]["endpoint_a"]["name"] == "Studio Bus (A)",
         "{list}"
     );
 }

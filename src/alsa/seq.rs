@@ -392,27 +392,29 @@ impl Seq {
     /// Sets how many events may wait in this client's input queue (kernel default 200; a long
     /// SysEx takes one per 28 bytes while it waits).
     pub fn set_input_pool(&self, events: u32) -> Result<(), SeqError> {
-        let events = in_range("input pool", events as i64, 1, 2000)? as i32;
-        let mut pool = sys::zeroed::<SeqClientPool>();
-        pool.client = self.client as i32;
-        sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_POOL, &mut pool)
-            .map_err(refused("GET_CLIENT_POOL"))?;
-        pool.input_pool = events;
-        sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_POOL, &mut pool)
-            .map_err(refused("SET_CLIENT_POOL"))
+        self.set_pool(None, events)
     }
 
     /// Sets how many cells this client's output may hold while the kernel delivers them (a
     /// long SysEx takes one per 28 bytes), and its input pool as [`Seq::set_input_pool`] does.
     pub fn set_pools(&self, output: u32, input: u32) -> Result<(), SeqError> {
-        let output = in_range("output pool", output as i64, 1, 2000)? as i32;
+        self.set_pool(Some(output), input)
+    }
+
+    fn set_pool(&self, output: Option<u32>, input: u32) -> Result<(), SeqError> {
         let input = in_range("input pool", input as i64, 1, 2000)? as i32;
+        let output = match output {
+            Some(cells) => Some(in_range("output pool", cells as i64, 1, 2000)? as i32),
+            None => None,
+        };
         let mut pool = sys::zeroed::<SeqClientPool>();
         pool.client = self.client as i32;
         sys::ioctl(self.fd.as_fd(), sys::GET_CLIENT_POOL, &mut pool)
             .map_err(refused("GET_CLIENT_POOL"))?;
-        pool.output_pool = output;
         pool.input_pool = input;
+        if let Some(output) = output {
+            pool.output_pool = output;
+        }
         sys::ioctl(self.fd.as_fd(), sys::SET_CLIENT_POOL, &mut pool)
             .map_err(refused("SET_CLIENT_POOL"))
     }
