@@ -18,6 +18,7 @@ mod server;
 mod socket_peer;
 mod state;
 pub(crate) mod timer;
+mod writer;
 
 pub use server::Limits;
 
