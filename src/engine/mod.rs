@@ -19,6 +19,7 @@ mod server;
 mod socket_peer;
 mod state;
 pub(crate) mod timer;
+mod writer;
 
 pub use alsa_bridge::{AlsaRequest, NO_ALSA_ENV, SHARED_CLIENT_NAME, UMP_CLIENT_CAP};
 pub use server::Limits;

@@ -12,8 +12,18 @@ use crate::core::model::PairDefinition;
 use crate::core::protocol::WireError;
 use std::path::PathBuf;
 
+#[derive(Debug, Clone)]
 pub struct Persistence {
     pub path: PathBuf,
+}
+
+/// A change the configuration file must hold before the engine applies and acknowledges it.
+#[derive(Debug, Clone)]
+pub enum Durable {
+    /// Add or replace the pair's entry ([`Persistence::store`]).
+    Store(PairDefinition),
+    /// Remove the pair's entries ([`Persistence::forget`]).
+    Forget { id: AssociationId, stored: bool },
 }
 
 fn failed(e: ConfigError) -> WireError {
@@ -24,6 +34,14 @@ fn failed(e: ConfigError) -> WireError {
 }
 
 impl Persistence {
+    /// Makes the file hold `change`, durably.
+    pub fn write(&self, change: &Durable) -> Result<(), WireError> {
+        match change {
+            Durable::Store(def) => self.store(def),
+            Durable::Forget { id, stored } => self.forget(*id, *stored),
+        }
+    }
+
     /// Applies `change` to the file as it is now and writes it back when it changed anything.
     fn edit(
         &self,

@@ -8,10 +8,12 @@
 use super::frames::FrameReader;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::socket_peer::{Role, SocketPeer};
-use super::state::{Attachment, Engine};
+use super::state::{Attachment, Control, Engine};
 use super::timer::Timer;
+use super::writer::Writer;
 use crate::core::clock::monotonic_ns;
 use crate::core::error::ErrorKind;
+use crate::core::model::PairInfo;
 use crate::core::paths::Paths;
 use crate::core::protocol::{
     Event, FrameKind, Hello, PROTOCOL_VERSION, Reply, Request, RequestFrame, ResponseFrame,
@@ -54,11 +56,27 @@ pub struct Server {
     pub dirty: DirtyList,
     /// Every connection that finished its handshake.
     pub connections: RefCell<HashMap<u64, Rc<Outbox>>>,
+    /// Where changes that the configuration file must hold wait for the disk.
+    writer: Rc<Writer>,
+}
+
+/// What the reader does after a frame.
+enum Step {
+    Next,
+    Close,
+    /// A change the configuration file must hold first: this connection's later frames wait
+    /// for its answer (so they keep their order); every other connection goes on.
+    Durable {
+        id: u64,
+        control: Control,
+    },
 }
 
 impl Server {
     pub fn new(engine: Engine, paths: Paths, limits: Limits) -> Rc<Server> {
+        let writer = Writer::new(engine.persistence.clone());
         Rc::new(Server {
+            writer,
             engine: Rc::new(RefCell::new(engine)),
             paths,
             limits,
@@ -178,8 +196,25 @@ impl Server {
                         break 'read;
                     }
                 };
-                if !self.handle_frame(&mut conn, frame.kind_byte, frame.payload) {
-                    break 'read;
+                match self.handle_frame(&mut conn, frame.kind_byte, frame.payload) {
+                    Step::Next => {}
+                    Step::Close => break 'read,
+                    Step::Durable { id, control } => {
+                        // What came before goes out first; then this waits for the disk.
+                        flush_dirty(&self.dirty);
+                        let result = self.writer.run(&self.engine, control.clone()).await;
+                        if let Ok(info) = &result {
+                            log_change(&control, info);
+                        }
+                        conn.outbox.push_json(
+                            FrameKind::Response,
+                            &ResponseFrame {
+                                id,
+                                result: result.map(Reply::Pair),
+                            },
+                        );
+                        flush_dirty(&self.dirty);
+                    }
                 }
             }
             // Everything this read brought in goes out now: one write per receiver.
@@ -201,11 +236,15 @@ impl Server {
         let _ = writer.await;
     }
 
-    /// Handles one frame; false closes the connection.
-    fn handle_frame(&self, conn: &mut Connection, kind_byte: u8, payload: &mut [u8]) -> bool {
+    /// Handles one frame.
+    fn handle_frame(&self, conn: &mut Connection, kind_byte: u8, payload: &mut [u8]) -> Step {
         let kind = FrameKind::from_byte(kind_byte);
         if !conn.greeted {
-            return kind == Some(FrameKind::Hello) && self.greet(conn, payload);
+            return if kind == Some(FrameKind::Hello) && self.greet(conn, payload) {
+                Step::Next
+            } else {
+                Step::Close
+            };
         }
         match kind {
             Some(FrameKind::Send) => {
@@ -215,7 +254,7 @@ impl Server {
                             "no endpoint is open on this connection; send an `open` request first"
                                 .into(),
                     });
-                    return true;
+                    return Step::Next;
                 };
                 let now = monotonic_ns();
                 let result = self.engine.borrow_mut().route_send(
@@ -228,7 +267,7 @@ impl Server {
                 if let Err(message) = result {
                     conn.outbox.push_event(&Event::Refused { message });
                 }
-                true
+                Step::Next
             }
             Some(FrameKind::Request) => match serde_json::from_slice::<RequestFrame>(payload) {
                 Ok(frame) if matches!(frame.request, Request::Watch) => {
@@ -244,18 +283,34 @@ impl Server {
                         let peer = SocketPeer::new(&conn.outbox, Role::Watcher);
                         self.engine.borrow_mut().watch(peer, monotonic_ns());
                     }
-                    true
+                    Step::Next
                 }
-                Ok(frame) => {
-                    let result = self.handle_request(conn, frame.request);
-                    conn.outbox.push_json(
-                        FrameKind::Response,
-                        &ResponseFrame {
-                            id: frame.id,
-                            result,
-                        },
-                    );
-                    true
+                Ok(RequestFrame { id, request }) => {
+                    let control = match request {
+                        Request::CreatePair { pair } => Control::Create(pair),
+                        Request::RemovePair { association_id } => Control::Remove(association_id),
+                        Request::UpdatePair {
+                            association_id,
+                            update,
+                        } => Control::Update(association_id, update),
+                        Request::SetMuted {
+                            association_id,
+                            muted,
+                        } => Control::SetMuted(association_id, muted),
+                        request => {
+                            let result = self.handle_request(conn, request);
+                            conn.outbox
+                                .push_json(FrameKind::Response, &ResponseFrame { id, result });
+                            return Step::Next;
+                        }
+                    };
+                    if self.writer.must_wait(&self.engine.borrow(), &control) {
+                        return Step::Durable { id, control };
+                    }
+                    let result = self.control_now(control).map(Reply::Pair);
+                    conn.outbox
+                        .push_json(FrameKind::Response, &ResponseFrame { id, result });
+                    Step::Next
                 }
                 Err(e) => {
                     // An unknown or malformed request: answer if we can find its id, then go on.
@@ -278,16 +333,33 @@ impl Server {
                             message: error.message,
                         }),
                     }
-                    true
+                    Step::Next
                 }
             },
             _ => {
                 conn.outbox.push_event(&Event::Refused {
                     message: format!("frame kind {kind_byte} is not one a client may send; closing the connection"),
                 });
-                false
+                Step::Close
             }
         }
+    }
+
+    /// Applies a control operation that need not wait for the disk (see [`Writer`]).
+    fn control_now(&self, control: Control) -> Result<PairInfo, WireError> {
+        let mut engine = self.engine.borrow_mut();
+        let pending = engine.prepare(control.clone())?;
+        // Only a transient pair's removal writes here: clearing an entry the file should not
+        // hold, which no answer waits for.
+        let clean_up = pending.write.clone();
+        let result = engine.commit(pending, monotonic_ns());
+        if let Ok(info) = &result {
+            log_change(&control, info);
+            if let Some(write) = clean_up {
+                self.writer.write_later(write);
+            }
+        }
+        result
     }
 
     fn greet(&self, conn: &mut Connection, payload: &[u8]) -> bool {
@@ -338,35 +410,10 @@ impl Server {
             Request::Counters => Ok(Reply::Counters {
                 pairs: engine.counters(now),
             }),
-            Request::CreatePair { pair } => {
-                let persistent = pair.persistent;
-                let info = engine.create(pair, now)?;
-                tracing::info!(
-                    "created {} pair {} ({} / {})",
-                    if persistent {
-                        "persistent"
-                    } else {
-                        "transient"
-                    },
-                    info.association_id,
-                    info.endpoint_a.name,
-                    info.endpoint_b.name
-                );
-                Ok(Reply::Pair(info))
-            }
-            Request::RemovePair { association_id } => {
-                let info = engine.remove(association_id, now)?;
-                tracing::info!("removed pair {association_id}");
-                Ok(Reply::Pair(info))
-            }
-            Request::UpdatePair {
-                association_id,
-                update,
-            } => Ok(Reply::Pair(engine.update(association_id, &update, now)?)),
-            Request::SetMuted {
-                association_id,
-                muted,
-            } => Ok(Reply::Pair(engine.set_muted(association_id, muted, now)?)),
+            Request::CreatePair { .. }
+            | Request::RemovePair { .. }
+            | Request::UpdatePair { .. }
+            | Request::SetMuted { .. } => unreachable!("answered in `handle_frame`"),
             Request::Open { endpoint } => {
                 if let Some(a) = conn.attachment.take() {
                     engine.detach(a, conn.id, now);
@@ -445,6 +492,24 @@ impl Server {
             self.engine.borrow_mut().deliver_due(monotonic_ns());
             flush_dirty(&self.dirty);
         }
+    }
+}
+
+fn log_change(control: &Control, info: &PairInfo) {
+    match control {
+        Control::Create(_) => tracing::info!(
+            "created {} pair {} ({} / {})",
+            if info.persistent {
+                "persistent"
+            } else {
+                "transient"
+            },
+            info.association_id,
+            info.endpoint_a.name,
+            info.endpoint_b.name
+        ),
+        Control::Remove(id) => tracing::info!("removed pair {id}"),
+        Control::Update(..) | Control::SetMuted(..) => {}
     }
 }
 

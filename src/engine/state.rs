@@ -6,7 +6,7 @@
 
 use super::counters::DirectionCounters;
 use super::peer::{Change, Notice, Peer, PeerId};
-use super::persist::Persistence;
+use super::persist::{Durable, Persistence};
 use super::scheduler::Schedule;
 use crate::core::error::ErrorKind;
 use crate::core::ids::{AssociationId, Direction, Side};
@@ -106,6 +106,39 @@ fn err(kind: ErrorKind, message: impl Into<String>) -> WireError {
     }
 }
 
+/// A control operation on the pairs.
+#[derive(Debug, Clone)]
+pub enum Control {
+    Create(PairDefinition),
+    Remove(AssociationId),
+    Update(AssociationId, PairUpdate),
+    SetMuted(AssociationId, bool),
+}
+
+impl Control {
+    /// The pair it is about.
+    pub fn pair(&self) -> AssociationId {
+        match self {
+            Control::Create(def) => def.association_id,
+            Control::Remove(id) | Control::Update(id, _) | Control::SetMuted(id, _) => *id,
+        }
+    }
+}
+
+/// A checked control operation: what the file must hold first, and what to apply then.
+#[derive(Debug)]
+pub struct Pending {
+    pub write: Option<Durable>,
+    apply: Apply,
+}
+
+#[derive(Debug)]
+enum Apply {
+    Create(PairDefinition),
+    Remove(AssociationId),
+    Replace(PairDefinition),
+}
+
 /// The whole engine state.
 pub struct Engine {
     pub started: Instant,
@@ -126,6 +159,9 @@ pub struct Engine {
     pub schedule_changed: Rc<Notify>,
     /// What the ALSA bridge reports (`None` in an engine built or started without one).
     pub alsa: Option<Rc<std::cell::RefCell<AlsaStatus>>>,
+    /// Definitions whose durable write is under way: their id, names and identifier are taken
+    /// as if they existed, so nothing else can claim them before they do.
+    reserved: Vec<PairDefinition>,
 }
 
 impl Engine {
@@ -142,6 +178,7 @@ impl Engine {
             schedule: Schedule::default(),
             schedule_changed: Rc::new(Notify::new()),
             alsa: None,
+            reserved: Vec::new(),
         }
     }
 
@@ -211,94 +248,180 @@ impl Engine {
         }
     }
 
-    pub fn create(&mut self, def: PairDefinition, now_ns: u64) -> Result<PairInfo, WireError> {
-        if self.pairs.len() >= self.max_pairs {
-            return Err(err(
-                ErrorKind::Failed,
-                format!(
-                    "the engine already holds {} pairs, its limit; remove some first",
-                    self.max_pairs
-                ),
-            ));
+    /// Every definition a new or changed one must not clash with: the pairs, and those whose
+    /// write is under way.
+    fn taken(&self) -> impl Iterator<Item = &PairDefinition> + Clone {
+        self.pairs
+            .values()
+            .map(|p| &p.def)
+            .chain(self.reserved.iter())
+    }
+
+    fn find(&self, id: AssociationId) -> Option<&PairDefinition> {
+        self.pairs
+            .values()
+            .map(|p| &p.def)
+            .find(|d| d.association_id == id)
+    }
+
+    /// Whether `control` changes what the configuration file holds (and so must wait for a
+    /// durable write). Removing a transient pair does not: the clean-up of an entry the file
+    /// should not hold need not be waited for. An unknown pair writes nothing either: its
+    /// answer is "not found".
+    pub fn writes_file(&self, control: &Control) -> bool {
+        match control {
+            Control::Create(def) => def.persistent,
+            Control::Remove(id) | Control::SetMuted(id, _) => {
+                self.find(*id).is_some_and(|d| d.persistent)
+            }
+            Control::Update(id, update) => self
+                .find(*id)
+                .is_some_and(|d| d.persistent || update.persistent == Some(true)),
         }
-        def.validate()
-            .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
-        def.check_new(self.pairs.values().map(|p| &p.def))
-            .map_err(|e| err(ErrorKind::Conflict, e.to_string()))?;
-        if def.persistent {
-            // Durable before acknowledged: the pair exists only once the file holds it.
-            self.persistence.store(&def)?;
+    }
+
+    /// Checks a control operation against the pairs as they are now and says what the file
+    /// must hold before it is applied. While that write is under way the new definition is
+    /// reserved; [`Engine::commit`] applies it, [`Engine::abandon`] gives it up.
+    pub fn prepare(&mut self, control: Control) -> Result<Pending, WireError> {
+        let pending = match control {
+            Control::Create(def) => {
+                if self.pairs.len() + self.reserved.len() >= self.max_pairs {
+                    return Err(err(
+                        ErrorKind::Failed,
+                        format!(
+                            "the engine already holds {} pairs, its limit; remove some first",
+                            self.max_pairs
+                        ),
+                    ));
+                }
+                def.validate()
+                    .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
+                def.check_new(self.taken())
+                    .map_err(|e| err(ErrorKind::Conflict, e.to_string()))?;
+                // Durable before acknowledged: the pair exists only once the file holds it.
+                Pending {
+                    write: def.persistent.then(|| Durable::Store(def.clone())),
+                    apply: Apply::Create(def),
+                }
+            }
+            Control::Remove(id) => {
+                let key = self.key_of(id)?;
+                // The stored entry goes too, whatever the pair's flag says: `remove` means gone.
+                Pending {
+                    write: Some(Durable::Forget {
+                        id,
+                        stored: self.pairs[&key].def.persistent,
+                    }),
+                    apply: Apply::Remove(id),
+                }
+            }
+            Control::Update(id, update) => {
+                let key = self.key_of(id)?;
+                let next = update
+                    .apply(&self.pairs[&key].def)
+                    .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
+                next.check_conflicts(self.taken())
+                    .map_err(|e| err(ErrorKind::Conflict, e.to_string()))?;
+                self.replacing(key, next)
+            }
+            Control::SetMuted(id, muted) => {
+                let key = self.key_of(id)?;
+                if !muted {
+                    // A runtime flag, never stored: cleared at once.
+                    self.clear_feedback_loop(key);
+                }
+                let mut next = self.pairs[&key].def.clone();
+                next.muted = muted;
+                self.replacing(key, next)
+            }
+        };
+        if pending.write.is_some()
+            && let Apply::Create(def) | Apply::Replace(def) = &pending.apply
+        {
+            self.reserved.push(def.clone());
         }
-        let key = self.next_pair_key;
-        self.next_pair_key += 1;
-        let pair = RunningPair::new(def);
-        let info = pair.info(now_ns);
-        self.pairs.insert(key, pair);
-        self.tell_watchers(Notice::Created(&info));
-        Ok(info)
+        Ok(pending)
     }
 
-    pub fn remove(&mut self, id: AssociationId, now_ns: u64) -> Result<PairInfo, WireError> {
-        let key = self.key_of(id)?;
-        // The stored entry goes too, whatever the pair's flag says: `remove` means gone.
-        self.persistence
-            .forget(id, self.pairs[&key].def.persistent)?;
-        let info = self.pairs[&key].info(now_ns);
-        self.tell(key, Notice::Removed(&info));
-        self.pairs.remove(&key);
-        // Its held messages go with it: they can never be delivered, and they must not keep
-        // their sender's share of the schedule.
-        self.schedule.remove_pair(key);
-        Ok(info)
+    /// Replacing a pair's definition stores the new one, or drops the stored entry when the
+    /// pair stops being persistent.
+    fn replacing(&self, key: u64, next: PairDefinition) -> Pending {
+        let write = if next.persistent {
+            Some(Durable::Store(next.clone()))
+        } else if self.pairs[&key].def.persistent {
+            Some(Durable::Forget {
+                id: next.association_id,
+                stored: true,
+            })
+        } else {
+            None
+        };
+        Pending {
+            write,
+            apply: Apply::Replace(next),
+        }
     }
 
-    pub fn update(
-        &mut self,
-        id: AssociationId,
-        update: &PairUpdate,
-        now_ns: u64,
-    ) -> Result<PairInfo, WireError> {
-        let key = self.key_of(id)?;
-        let current = &self.pairs[&key].def;
-        let next = update
-            .apply(current)
-            .map_err(|e| err(ErrorKind::Invalid, e.to_string()))?;
-        next.check_conflicts(self.pairs.values().map(|p| &p.def))
-            .map_err(|e| err(ErrorKind::Conflict, e.to_string()))?;
-        self.replace(key, next, now_ns)
+    /// Gives up a prepared operation whose write failed.
+    pub fn abandon(&mut self, pending: &Pending) {
+        if let Apply::Create(def) | Apply::Replace(def) = &pending.apply {
+            let id = def.association_id;
+            self.reserved.retain(|d| d.association_id != id);
+        }
     }
 
-    pub fn set_muted(
-        &mut self,
-        id: AssociationId,
-        muted: bool,
-        now_ns: u64,
-    ) -> Result<PairInfo, WireError> {
-        let key = self.key_of(id)?;
-        let pair = self.pairs.get_mut(&key).expect("key just found");
-        if !muted && pair.feedback_loop {
-            // `unmute` clears a loop the engine found; the user's own flag may be off already.
-            pair.feedback_loop = false;
-            tracing::info!("pair {id} unmuted: its feedback-loop mute is cleared");
-            if !pair.def.muted {
+    /// Applies a prepared operation (once the file holds it) and tells whom it concerns.
+    pub fn commit(&mut self, pending: Pending, now_ns: u64) -> Result<PairInfo, WireError> {
+        self.abandon(&pending);
+        match pending.apply {
+            Apply::Create(def) => {
+                let key = self.next_pair_key;
+                self.next_pair_key += 1;
+                let pair = RunningPair::new(def);
                 let info = pair.info(now_ns);
-                let change = Change {
-                    muted: true,
-                    ..Change::default()
-                };
-                self.tell(
-                    key,
-                    Notice::Updated {
-                        pair: &info,
-                        change,
-                    },
-                );
-                return Ok(info);
+                self.pairs.insert(key, pair);
+                self.tell_watchers(Notice::Created(&info));
+                Ok(info)
+            }
+            Apply::Remove(id) => {
+                let key = self.key_of(id)?;
+                let info = self.pairs[&key].info(now_ns);
+                self.tell(key, Notice::Removed(&info));
+                self.pairs.remove(&key);
+                // Its held messages go with it: they can never be delivered, and they must
+                // not keep their sender's share of the schedule.
+                self.schedule.remove_pair(key);
+                Ok(info)
+            }
+            Apply::Replace(next) => {
+                let key = self.key_of(next.association_id)?;
+                Ok(self.replace(key, next, now_ns))
             }
         }
-        let mut next = self.pairs[&key].def.clone();
-        next.muted = muted;
-        self.replace(key, next, now_ns)
+    }
+
+    /// Applies a changed definition in place.
+    fn replace(&mut self, key: u64, next: PairDefinition, now_ns: u64) -> PairInfo {
+        let pair = self.pairs.get_mut(&key).expect("key just found");
+        let before = std::mem::replace(&mut pair.def, next);
+        let info = pair.info(now_ns);
+        let change = Change {
+            renamed: before.endpoint_a != pair.def.endpoint_a
+                || before.endpoint_b != pair.def.endpoint_b,
+            persistence: before.persistent != pair.def.persistent,
+            muted: before.muted != pair.def.muted,
+        };
+        if change != Change::default() {
+            self.tell(
+                key,
+                Notice::Updated {
+                    pair: &info,
+                    change,
+                },
+            );
+        }
+        info
     }
 
     /// The key of the pair with this association id, if the engine holds it.
@@ -330,53 +453,36 @@ impl Engine {
             info.association_id, info.endpoint_a.name, info.endpoint_b.name
         ));
         if !was_muted {
-            let change = Change {
-                muted: true,
-                ..Change::default()
-            };
-            self.tell(
-                pair_key,
-                Notice::Updated {
-                    pair: &info,
-                    change,
-                },
-            );
+            self.tell_muted(pair_key, &info);
         }
         true
     }
 
-    /// Stores the change durably (or drops the stored entry), then applies it in place.
-    fn replace(
-        &mut self,
-        key: u64,
-        next: PairDefinition,
-        now_ns: u64,
-    ) -> Result<PairInfo, WireError> {
-        let before = self.pairs[&key].def.clone();
-        if next.persistent {
-            self.persistence.store(&next)?;
-        } else if before.persistent {
-            self.persistence.forget(next.association_id, true)?;
-        }
-        let pair = self.pairs.get_mut(&key).expect("key just found");
-        pair.def = next;
-        let info = pair.info(now_ns);
-        let change = Change {
-            renamed: before.endpoint_a != pair.def.endpoint_a
-                || before.endpoint_b != pair.def.endpoint_b,
-            persistence: before.persistent != pair.def.persistent,
-            muted: before.muted != pair.def.muted,
+    /// Clears a feedback-loop mute (what `unmute` does first); tells the peers and watchers
+    /// when that unmutes the pair.
+    fn clear_feedback_loop(&mut self, key: u64) {
+        let Some(pair) = self.pairs.get_mut(&key) else {
+            return;
         };
-        if change != Change::default() {
-            self.tell(
-                key,
-                Notice::Updated {
-                    pair: &info,
-                    change,
-                },
-            );
+        if !std::mem::replace(&mut pair.feedback_loop, false) {
+            return;
         }
-        Ok(info)
+        tracing::info!(
+            "pair {} unmuted: its feedback-loop mute is cleared",
+            pair.def.association_id
+        );
+        if !pair.def.muted {
+            let info = pair.info(crate::core::clock::monotonic_ns());
+            self.tell_muted(key, &info);
+        }
+    }
+
+    fn tell_muted(&self, key: u64, info: &PairInfo) {
+        let change = Change {
+            muted: true,
+            ..Change::default()
+        };
+        self.tell(key, Notice::Updated { pair: info, change });
     }
 
     /// Attaches a peer, made for the side found, to an endpoint named by id or name.
@@ -521,5 +627,49 @@ impl Engine {
         for w in self.watchers.drain(..) {
             w.notify(Notice::Stopping);
         }
+    }
+}
+
+/// The control operations done in one step, writing on the calling thread: for the tests that
+/// drive the engine's state directly. The server checks, writes and applies in separate steps
+/// (`prepare`, a write on the writer's thread, `commit`) so that routing never waits for the disk.
+#[cfg(test)]
+impl Engine {
+    pub fn create(&mut self, def: PairDefinition, now_ns: u64) -> Result<PairInfo, WireError> {
+        self.apply_now(Control::Create(def), now_ns)
+    }
+
+    pub fn remove(&mut self, id: AssociationId, now_ns: u64) -> Result<PairInfo, WireError> {
+        self.apply_now(Control::Remove(id), now_ns)
+    }
+
+    pub fn update(
+        &mut self,
+        id: AssociationId,
+        update: &PairUpdate,
+        now_ns: u64,
+    ) -> Result<PairInfo, WireError> {
+        self.apply_now(Control::Update(id, update.clone()), now_ns)
+    }
+
+    pub fn set_muted(
+        &mut self,
+        id: AssociationId,
+        muted: bool,
+        now_ns: u64,
+    ) -> Result<PairInfo, WireError> {
+        self.apply_now(Control::SetMuted(id, muted), now_ns)
+    }
+
+    /// Checks, writes (on this thread) and applies a control operation.
+    fn apply_now(&mut self, control: Control, now_ns: u64) -> Result<PairInfo, WireError> {
+        let pending = self.prepare(control)?;
+        if let Some(write) = &pending.write
+            && let Err(e) = self.persistence.write(write)
+        {
+            self.abandon(&pending);
+            return Err(e);
+        }
+        self.commit(pending, now_ns)
     }
 }

@@ -183,16 +183,28 @@ pub fn live_engine_pids(home: &Path) -> Vec<u32> {
     pids
 }
 
-/// True while `pid` exists and is not a zombie (an exited engine nobody reaped yet).
+/// True while `pid` exists and is not a zombie (an exited engine nobody reaped yet). A killed
+/// process whose main thread is a zombie still lives while another of its threads finishes
+/// (a write the engine waits for on a blocking thread): its socket and locks are still open.
 pub fn process_is_live(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+    let thread_is_live = |stat: &str| {
         // The state follows the parenthesised command name.
-        Ok(stat) => stat
-            .rsplit_once(')')
+        stat.rsplit_once(')')
             .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
-            .unwrap_or(false),
-        Err(_) => false,
+            .unwrap_or(false)
+    };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    if thread_is_live(&stat) {
+        return true;
     }
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    threads.flatten().any(|t| {
+        std::fs::read_to_string(t.path().join("stat")).is_ok_and(|stat| thread_is_live(&stat))
+    })
 }
 
 /// Polls `done` every 20 ms until it holds or `limit` passes; returns whether it held.
