@@ -269,19 +269,54 @@ fn a_note_sent_out_on_a_reaches_aseqdump_reading_b() {
 fn rtmidi_writing_to_one_side_reaches_a_client_of_the_other() {
     let bus = Bridge::start();
     let (a, b) = bus.create("Studio Bus");
-    for (port, reader) in [(a, "Studio Bus (B)"), (b, "Studio Bus (A)")] {
-        let mut conn = bus.open(reader);
-        Peer::python(&["send", &port.to_string(), "903c64"]).wait_success();
-        let words = receive_words(&mut conn, 1);
-        // A MIDI 1.0 port's note arrives as a MIDI 1.0 UMP; a MIDI 2.0 client gets the
-        // kernel's MIDI 2.0 form (velocity 100 scaled to 16 bits).
-        let expected = if expect_ump() {
-            vec![0x4090_3C00, 0xC924_0000]
-        } else {
-            vec![0x2090_3C64]
-        };
-        assert_eq!(words, vec![expected], "writing to {port}, read on {reader}");
-    }
+    // A MIDI 1.0 port's note arrives as a MIDI 1.0 UMP; a MIDI 2.0 client gets the kernel's
+    // MIDI 2.0 form (velocity 100 scaled to 16 bits).
+    let expected: Vec<u32> = if expect_ump() {
+        vec![0x4090_3C00, 0xC924_0000]
+    } else {
+        vec![0x2090_3C64]
+    };
+
+    // python-rtmidi writes to A; `midi endpoint monitor` on B prints the words.
+    let clients_of_b = |bus: &Bridge| {
+        bus.pair("Studio Bus").expect("the pair")["endpoint_b"]["clients"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = clients_of_b(&bus);
+    let mut monitor = Peer::spawn_command(
+        std::process::Command::new(env!("CARGO_BIN_EXE_midi"))
+            .args([
+                "endpoint",
+                "monitor",
+                "Studio Bus (B)",
+                "--json",
+                "--count",
+                "1",
+            ])
+            .env("MIDI_HOME", bus.home.path())
+            .env_remove("MIDI_NO_ALSA"),
+    );
+    wait_until("the monitor to attach to B", || clients_of_b(&bus) > before);
+    Peer::python(&["send", &a.to_string(), "903c64"]).wait_success();
+    let line = monitor.line_matching("the monitored note", |l| l.starts_with('{'));
+    let json: Value = serde_json::from_str(&line).expect("monitor --json");
+    let words: Vec<u32> = json["words"]
+        .as_array()
+        .expect("words")
+        .iter()
+        .map(|w| w.as_u64().expect("a word") as u32)
+        .collect();
+    assert_eq!(words, expected, "rtmidi → A, monitor on B: {line}");
+
+    // The other way: python-rtmidi writes to B; our client on A receives it.
+    let mut on_a = bus.open("Studio Bus (A)");
+    Peer::python(&["send", &b.to_string(), "903c64"]).wait_success();
+    assert_eq!(
+        receive_words(&mut on_a, 1),
+        vec![expected],
+        "rtmidi → B, client on A"
+    );
 }
 
 #[test]

@@ -231,26 +231,49 @@ struct PortPeer {
     id: PeerId,
     client: Rc<Client>,
     port: u8,
-    /// MIDI 1.0 ports: the translation of what arrives (stateful for SysEx).
-    to_midi1: Option<RefCell<UmpToMidi1>>,
+    /// MIDI 1.0 ports: the translation of what arrives (stateful for SysEx). MIDI 2.0
+    /// clients: the assembly of group 1's SysEx7 packets into whole SysEx, which leave as
+    /// SysEx events from the group port, so a MIDI 1.0 reader gets a few pieces instead of
+    /// one event per packet (and its 200-cell input queue does not overflow on a long one).
+    to_midi1: RefCell<UmpToMidi1>,
+    /// Whether this is a MIDI 1.0 port (everything translated) or a MIDI 2.0 client.
+    midi1_port: bool,
     status: Rc<RefCell<AlsaStatus>>,
-    events: RefCell<Vec<EventKind>>,
+    /// The events of one delivery, each with the port it leaves from.
+    events: RefCell<Vec<(u8, EventKind)>>,
     /// Said once in the log; the count goes on.
     write_failed: Cell<bool>,
 }
 
+/// The port of a MIDI 2.0 client that carries group 1 (port 0 is the whole endpoint).
+const GROUP_1_PORT: u8 = 1;
+
 impl PortPeer {
-    fn queue_midi1(&self, bytes: &[u8], events: &mut Vec<EventKind>) {
+    fn queue_midi1(&self, port: u8, bytes: &[u8], events: &mut Vec<(u8, EventKind)>) {
         match midi1::event_from_bytes(bytes) {
             Some(EventKind::SysEx(sysex)) if sysex.len() > SYSEX_PIECE_BYTES => events.extend(
                 sysex
                     .chunks(SYSEX_PIECE_BYTES)
-                    .map(|piece| EventKind::SysEx(piece.to_vec())),
+                    .map(|piece| (port, EventKind::SysEx(piece.to_vec()))),
             ),
-            Some(event) => events.push(event),
+            Some(event) => events.push((port, event)),
             None => count(&self.status, Counter::NotTranslated, "malformed"),
         }
     }
+
+    fn translate(&self, port: u8, words: &[u32], events: &mut Vec<(u8, EventKind)>) {
+        self.to_midi1
+            .borrow_mut()
+            .translate(words, |out| match out {
+                Ok(bytes) => self.queue_midi1(port, bytes, events),
+                Err(why) => count(&self.status, Counter::NotTranslated, why.key()),
+            });
+    }
+}
+
+/// A SysEx7 packet (type 3) of group 1.
+fn is_group_1_sysex7(first: u32) -> bool {
+    first >> 24 == 0x30
 }
 
 impl Peer for PortPeer {
@@ -262,26 +285,31 @@ impl Peer for PortPeer {
         let mut events = self.events.borrow_mut();
         events.clear();
         for message in protocol::iter_payload(batch.body) {
-            match &self.to_midi1 {
-                None => {
-                    if let Some(packet) = UmpPacket::new(message.words()) {
-                        events.push(EventKind::Ump(packet));
-                    }
-                }
-                Some(translator) => {
-                    translator
-                        .borrow_mut()
-                        .translate(message.words(), |out| match out {
-                            Ok(bytes) => self.queue_midi1(bytes, &mut events),
-                            Err(why) => count(&self.status, Counter::NotTranslated, why.key()),
-                        })
-                }
+            let words = message.words();
+            if self.midi1_port {
+                self.translate(self.port, words, &mut events);
+            } else if is_group_1_sysex7(words[0]) {
+                self.translate(GROUP_1_PORT, words, &mut events);
+            } else if let Some(packet) = UmpPacket::new(words) {
+                events.push((self.port, EventKind::Ump(packet)));
             }
         }
         if events.is_empty() {
             return true;
         }
-        match self.client.seq.borrow().send(self.port, &events) {
+        // In order, one write per run of events from the same port.
+        let seq = self.client.seq.borrow();
+        let mut sent = Ok(());
+        let mut run: Vec<EventKind> = Vec::new();
+        for (i, (port, event)) in events.iter().enumerate() {
+            run.push(event.clone());
+            if events.get(i + 1).is_none_or(|(next, _)| next != port) {
+                sent = sent.and_then(|()| seq.send(*port, &run));
+                run.clear();
+            }
+        }
+        drop(seq);
+        match sent {
             Ok(()) => true,
             Err(err) => {
                 if !self.write_failed.replace(true) {
@@ -506,7 +534,8 @@ impl Bridge {
             id: self.engine.borrow_mut().next_peer_id(),
             client: client.clone(),
             port,
-            to_midi1: (!client.own).then(|| RefCell::new(UmpToMidi1::new())),
+            to_midi1: RefCell::new(UmpToMidi1::new()),
+            midi1_port: !client.own,
             status: self.status.clone(),
             events: RefCell::new(Vec::new()),
             write_failed: Cell::new(false),
