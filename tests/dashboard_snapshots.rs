@@ -237,3 +237,22 @@ fn the_help_explains_the_columns() {
     assert!(explained(&screen, "CL", "clients"), "{screen}");
     assert!(!screen.contains("↓ more"), "{screen}");
 }
+
+#[test]
+fn a_pair_muted_for_a_feedback_loop_with_its_alsa_addresses() {
+    use midi_loopback::core::model::AlsaPresence;
+    at_both_sizes("feedback_loop_alsa", |w, h| {
+        let mut p = pair(1, "Studio");
+        p.muted = true;
+        p.feedback_loop = true;
+        for (endpoint, address) in [(&mut p.endpoint_a, "128:0"), (&mut p.endpoint_b, "129:0")] {
+            endpoint.alsa = Some(Box::new(AlsaPresence {
+                address: address.into(),
+                name: endpoint.name.clone(),
+                kind: "ump".into(),
+            }));
+            endpoint.clients = 1;
+        }
+        watched(w, h, vec![p], 30, |_, _| (0, 0))
+    });
+}

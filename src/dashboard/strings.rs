@@ -55,7 +55,7 @@ pub fn detail_title(a: &str, b: &str) -> String {
     format!("{a} ⇄ {b}")
 }
 pub const DETAIL_MUTED: &str = "muted: every message is dropped";
-pub const DETAIL_LOOP: &str = "muted: feedback loop (m unmutes once it is undone)";
+pub const DETAIL_LOOP: &str = "muted: feedback loop";
 /// Where ALSA applications find the two endpoints.
 pub fn detail_alsa(a: Option<&str>, b: Option<&str>) -> String {
     format!("ALSA {} / {}", a.unwrap_or("none"), b.unwrap_or("none"))
