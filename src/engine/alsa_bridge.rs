@@ -671,8 +671,18 @@ impl Bridge {
 
     /// Gives the endpoints left out a presence where a removal made room.
     fn retry_missing(&self) {
-        let waiting: Vec<EndpointKey> = self.inner.borrow().missing.keys().copied().collect();
-        for (id, side) in waiting {
+        let mut waiting: Vec<(Option<u64>, EndpointKey)> = {
+            let engine = self.engine.borrow();
+            let inner = self.inner.borrow();
+            inner
+                .missing
+                .keys()
+                .map(|&(id, side)| (engine.pair_key(id), (id, side)))
+                .collect()
+        };
+        // Oldest pair first, A before B: the order they would have had without the cap.
+        waiting.sort_by_key(|&(key, (_, side))| (key, side == Side::B));
+        for (_, (id, side)) in waiting {
             let info = {
                 let engine = self.engine.borrow();
                 engine
