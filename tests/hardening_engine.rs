@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestHome, wait_until};
-use midi_loopback::client::{Client, EndpointConnection, Received};
+use midi_loopback::client::{EndpointConnection, Received};
 use midi_loopback::core::clock::monotonic_ns;
 use midi_loopback::core::protocol;
 use serde_json::json;
@@ -65,28 +65,41 @@ fn a_receiver_that_never_reads_gets_one_overflow_count_not_one_event_per_round()
     );
 }
 
+/// Takes a receiver that never reads past its queue's last byte: rounds of shrinking batches,
+/// each answered before the next, so every round's drops are told in a round of their own.
+/// (Before the fix each such round queued one more overflow event for the receiver, and its
+/// backlog grew past the bound on what the engine lets wait for a client.)
+fn fill_to_the_last_byte(a: &mut EndpointConnection) {
+    for size in [1_000, 100, 10, 1] {
+        for r in 0..64 {
+            a.send_payload(&flood_payload(size, r * size as u32))
+                .unwrap();
+            a.flush().unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_client_that_does_not_read_its_inbound_traffic_can_still_send_and_ask() {
     let home = TestHome::new();
     home.create("Stuck", &[]);
-    let mut options = home.options();
-    options.request_timeout = Duration::from_secs(10);
-    let mut a = Client::connect(&options)
-        .unwrap()
-        .open_endpoint("Stuck (A)")
-        .unwrap();
-    let mut b = Client::connect(&options)
-        .unwrap()
-        .open_endpoint("Stuck (B)")
-        .unwrap();
+    let mut a = home.client().open_endpoint("Stuck (A)").unwrap();
+    let mut b = home.client().open_endpoint("Stuck (B)").unwrap();
     overflow_receiver(&mut a);
-    // B has not read a thing; what it sends and asks must still be served.
+    fill_to_the_last_byte(&mut a);
+    // B has not read a thing, and still does not: its own sends must reach A all the same.
     b.send(&[0x2080_3C00]).unwrap();
-    b.flush().expect("B's own request is answered");
-    match a.receive(WAIT).unwrap() {
-        Some(Received::Messages(m)) => assert_eq!(m.last().unwrap().words(), &[0x2080_3C00]),
-        other => panic!("B's message never reached A: {other:?}"),
+    b.send(&[0x2080_3C01]).unwrap();
+    let mut from_b = Vec::new();
+    while from_b.len() < 2 {
+        match a.receive(WAIT).unwrap() {
+            Some(Received::Messages(m)) => from_b.extend(m.iter().map(|m| m.words().to_vec())),
+            other => panic!("after {from_b:?}, B's messages stopped reaching A: {other:?}"),
+        }
     }
+    assert_eq!(from_b, vec![vec![0x2080_3C00], vec![0x2080_3C01]]);
+    // And a request it asks now is answered (the answer comes after everything waiting).
+    b.flush().expect("B's own request is answered");
 }
 
 #[test]
@@ -126,22 +139,48 @@ fn one_sender_holding_its_whole_quota_does_not_starve_another_sender() {
 }
 
 #[test]
-fn held_messages_of_a_removed_pair_are_never_delivered_even_to_a_pair_with_its_names() {
+fn a_removed_pair_gives_back_the_scheduling_budget_its_held_messages_took() {
     let home = TestHome::new();
-    let pair = home.create("Gone", &[]);
-    let mut a = home.client().open_endpoint("Gone (A)").unwrap();
-    a.send_at(monotonic_ns() + 300_000_000, &[0x2090_3C64])
-        .unwrap();
-    a.flush().unwrap();
-    drop(a); // `send-message --offset-microseconds` sends and leaves; the message stays held
-    let id = pair["association_id"].as_str().unwrap();
+    let hoard = home.create("Hoard", &[]);
+    home.create("Other", &[]);
+    // One client holds as many future messages on pair 1 as the engine lets it.
+    let mut greedy = home.client().open_endpoint("Hoard (A)").unwrap();
+    let far = monotonic_ns() + 250 * 1_000_000_000;
+    for batch in 0..2u32 {
+        let mut p = Vec::new();
+        for i in 0..50_000u32 {
+            protocol::put_message(
+                &mut p,
+                far,
+                &[0x2090_0000 | ((batch * 50_000 + i) & 0xFFFF)],
+            );
+        }
+        greedy.send_payload(&p).unwrap();
+    }
+    greedy.flush().expect("100,000 held messages are allowed");
+    greedy.send_at(far, &[0x2090_3C64]).unwrap();
+    let err = greedy.flush().expect_err("one more is past the limit");
+    assert!(err.to_string().contains("held at once"), "{err}");
+    // Pair 1 goes, and so does its client; its held messages must not outlive them.
+    let id = hoard["association_id"].as_str().unwrap();
     home.exec(&["loopback", "remove", "-i", id]).success();
-    home.create("Gone", &[]);
-    let mut b = home.client().open_endpoint("Gone (B)").unwrap();
-    // Well past the removed pair's due time, nothing may arrive.
-    std::thread::sleep(Duration::from_millis(400));
-    b.flush().unwrap();
-    assert_eq!(b.receive(Some(Duration::from_millis(50))).unwrap(), None);
+    drop(greedy);
+
+    let mut other = home.client().open_endpoint("Other (A)").unwrap();
+    let mut b = home.client().open_endpoint("Other (B)").unwrap();
+    other
+        .send_at(monotonic_ns() + 20_000_000, &[0x2090_4000])
+        .unwrap();
+    other
+        .flush()
+        .expect("another client schedules on another pair once the hoarding pair is gone");
+    match b.receive(WAIT).unwrap() {
+        Some(Received::Messages(m)) => {
+            let words: Vec<_> = m.iter().map(|m| m.words().to_vec()).collect();
+            assert_eq!(words, vec![vec![0x2090_4000]], "only the scheduled message");
+        }
+        got => panic!("expected the scheduled message, got {got:?}"),
+    }
 }
 
 #[test]
