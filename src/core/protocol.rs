@@ -352,6 +352,22 @@ pub enum Request {
     Counters,
     /// Stop the engine gracefully.
     Shutdown,
+    /// Publish an endpoint as a Network MIDI 2.0 host.
+    NetworkHost {
+        host: super::network::HostSpec,
+    },
+    /// Join a remote Network MIDI 2.0 host through a local endpoint; answered once the
+    /// session is up (or, with `retry`, once the first attempt is over).
+    NetworkConnect {
+        connect: super::network::ConnectSpec,
+    },
+    /// Every host and client session.
+    NetworkList,
+    /// End the hosts and client sessions on an endpoint (id or name), or the client
+    /// sessions to a host (`ADDRESS:PORT`).
+    NetworkStop {
+        target: String,
+    },
 }
 
 impl Request {
@@ -371,6 +387,10 @@ impl Request {
             Request::Watch => "watch",
             Request::Counters => "counters",
             Request::Shutdown => "shutdown",
+            Request::NetworkHost { .. } => "network_host",
+            Request::NetworkConnect { .. } => "network_connect",
+            Request::NetworkList => "network_list",
+            Request::NetworkStop { .. } => "network_stop",
         }
     }
 }
@@ -386,11 +406,17 @@ pub struct ResponseFrame {
 pub enum Reply {
     Pong,
     Status(EngineStatus),
-    Pairs { pairs: Vec<PairInfo> },
-    Counters { pairs: Vec<PairCounters> },
+    Pairs {
+        pairs: Vec<PairInfo>,
+    },
+    Counters {
+        pairs: Vec<PairCounters>,
+    },
     Pair(PairInfo),
     Opened(EndpointInfo),
     Done,
+    /// What a network request set up, listed or stopped.
+    Network(super::network::Sessions),
 }
 
 /// An error as the engine reports it: its kind decides the exit code.

@@ -9,6 +9,7 @@ mod counters;
 mod frames;
 #[cfg(test)]
 mod memory;
+mod network;
 mod outbox;
 pub mod peer;
 mod persist;

@@ -6,6 +6,7 @@
 //! `RefCell` borrowed only between awaits.
 
 use super::frames::FrameReader;
+use super::network::Network;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::socket_peer::{Role, SocketPeer};
 use super::state::{Attachment, Engine};
@@ -54,22 +55,28 @@ pub struct Server {
     pub dirty: DirtyList,
     /// Every connection that finished its handshake.
     pub connections: RefCell<HashMap<u64, Rc<Outbox>>>,
+    /// The Network MIDI 2.0 hosts and client sessions.
+    pub network: Rc<Network>,
 }
 
 impl Server {
     pub fn new(engine: Engine, paths: Paths, limits: Limits) -> Rc<Server> {
+        let engine = Rc::new(RefCell::new(engine));
+        let dirty = DirtyList::default();
         Rc::new(Server {
-            engine: Rc::new(RefCell::new(engine)),
+            network: Network::new(engine.clone(), dirty.clone()),
+            engine,
             paths,
             limits,
             shutdown: Rc::new(Notify::new()),
-            dirty: DirtyList::default(),
+            dirty,
             connections: RefCell::new(HashMap::new()),
         })
     }
 
     /// Tells every connection the engine is stopping and closes them.
     pub fn close_everything(&self) {
+        self.network.stop_all();
         self.engine.borrow_mut().stop();
         for outbox in self.connections.borrow().values() {
             outbox.push_event(&Event::EngineStopping);
@@ -78,12 +85,13 @@ impl Server {
         flush_dirty(&self.dirty);
     }
 
-    /// Whether some connection still has a goodbye to write.
+    /// Whether some connection still has a goodbye to write, or a network session a bye.
     pub fn writes_pending(&self) -> bool {
         self.connections
             .borrow()
             .values()
             .any(|o| !o.is_empty() && !o.is_dead())
+            || self.network.busy()
     }
 
     /// Accepts connections until asked to stop.
@@ -246,6 +254,10 @@ impl Server {
                     }
                     true
                 }
+                Ok(frame) if Network::handles(&frame.request) => {
+                    self.network.handle(frame, &conn.outbox);
+                    true
+                }
                 Ok(frame) => {
                     let result = self.handle_request(conn, frame.request);
                     conn.outbox.push_json(
@@ -390,6 +402,11 @@ impl Server {
             }
             // Answered in `handle_frame`: the events must follow the answer.
             Request::Watch => Ok(Reply::Done),
+            // Answered in `handle_frame` by the network sessions.
+            Request::NetworkHost { .. }
+            | Request::NetworkConnect { .. }
+            | Request::NetworkList
+            | Request::NetworkStop { .. } => Ok(Reply::Done),
             Request::Close => {
                 if let Some(a) = conn.attachment.take() {
                     engine.detach(a, conn.id, now);
