@@ -373,6 +373,17 @@ fn an_unreachable_host_exits_3_and_stop_ends_sessions() {
         text.stdout
     );
 
+    let status = midi(&l.stage, &[], &["service", "status"]);
+    status.success();
+    assert!(
+        status.stdout.contains("host \"Stage (A)\""),
+        "{}",
+        status.stdout
+    );
+    let status = midi(&l.remote, &[], &["service", "status", "--json"]);
+    status.success();
+    assert_eq!(status.json()["network"]["clients"][0]["state"], "up");
+
     let none = midi(&l.remote, &[], &["network", "stop", "Nowhere (A)"]);
     assert_eq!(none.code, 4, "{}", none.stderr);
 

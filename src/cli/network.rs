@@ -308,6 +308,27 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// One line about every session, for `service status`; `None` when there are none.
+pub(crate) fn summary(sessions: &Sessions) -> Option<String> {
+    let hosts = sessions.hosts.iter().map(|h| {
+        format!(
+            "host {:?} on {} ({})",
+            h.endpoint,
+            h.listen,
+            output::count(h.sessions.len() as u64, "client", "clients")
+        )
+    });
+    let clients = sessions.clients.iter().map(|c| {
+        let state = match c.state {
+            ClientState::Up => "up",
+            ClientState::Connecting => "connecting",
+        };
+        format!("client {:?} to {} ({state})", c.endpoint, c.host)
+    });
+    let all: Vec<String> = hosts.chain(clients).collect();
+    (!all.is_empty()).then(|| all.join("; "))
+}
+
 /// One row per host, per remote client of a host, and per client session.
 fn table(sessions: &Sessions) -> Table {
     let mut t = Table::new(&["ROLE", "ENDPOINT", "ADDRESS", "PEER", "SENT", "RECEIVED"])
