@@ -460,3 +460,132 @@ fn hosting_a_wider_address_warns_and_bad_input_is_explained() {
     let bad_port = midi(&home, &[], &["network", "connect", "127.0.0.1:http"]);
     assert_eq!(bad_port.code, 2, "{}", bad_port.stderr);
 }
+
+/// A UDP relay between a client and a host that drops about 10 % of the datagrams and swaps
+/// about 10 % with the one after (reordering), in both directions. Returns its address and
+/// a handle that stops it and gives (forwarded, dropped, reordered).
+fn lossy_relay(
+    host: std::net::SocketAddr,
+) -> (std::net::SocketAddr, impl FnOnce() -> (u64, u64, u64)) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = socket.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut rng: u64 = 0x5EED_1234_ABCD_0001;
+        let mut roll = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % 100
+        };
+        let (mut forwarded, mut dropped, mut reordered) = (0u64, 0u64, 0u64);
+        let mut client: Option<std::net::SocketAddr> = None;
+        let mut held: Option<(Vec<u8>, std::net::SocketAddr)> = None;
+        let mut buf = vec![0u8; 65_536];
+        while !stopping.load(Ordering::Relaxed) {
+            let (n, from) = match socket.recv_from(&mut buf) {
+                Ok(got) => got,
+                Err(_) => {
+                    // Quiet: a held datagram goes now.
+                    if let Some((bytes, to)) = held.take() {
+                        let _ = socket.send_to(&bytes, to);
+                    }
+                    continue;
+                }
+            };
+            let to = if from == host {
+                match client {
+                    Some(c) => c,
+                    None => continue,
+                }
+            } else {
+                client = Some(from);
+                host
+            };
+            match roll() {
+                0..10 => dropped += 1,
+                10..20 if held.is_none() => {
+                    reordered += 1;
+                    held = Some((buf[..n].to_vec(), to));
+                }
+                _ => {
+                    forwarded += 1;
+                    let _ = socket.send_to(&buf[..n], to);
+                    if let Some((bytes, to)) = held.take() {
+                        let _ = socket.send_to(&bytes, to);
+                    }
+                }
+            }
+        }
+        (forwarded, dropped, reordered)
+    });
+    let finish = move || {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        thread.join().unwrap()
+    };
+    (addr, finish)
+}
+
+/// Asserts that every message came, in order, naming the first that did not.
+fn same(got: &[Vec<u32>], want: &[Vec<u32>]) {
+    let first_wrong = got.iter().zip(want).position(|(g, w)| g != w);
+    assert!(
+        first_wrong.is_none() && got.len() == want.len(),
+        "{} of {} messages arrived; the first out of place is number {first_wrong:?}",
+        got.len(),
+        want.len()
+    );
+}
+
+#[test]
+fn through_a_relay_that_drops_and_reorders_nothing_is_lost_or_repeated() {
+    let stage = TestHome::new();
+    let remote = TestHome::new();
+    let port = host(&stage, &[], "Stage", &[]);
+    let (relay, finish) = lossy_relay(format!("127.0.0.1:{port}").parse().unwrap());
+    let out = midi(
+        &remote,
+        &[],
+        &[
+            "network",
+            "connect",
+            &relay.to_string(),
+            "--root-name",
+            "Remote",
+        ],
+    );
+    out.success();
+    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
+    let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
+
+    // 5,000 messages a second: 50 every 10 ms, for a second, each way.
+    let messages = numbered(5_000);
+    let paced = |from: &mut EndpointConnection| {
+        for chunk in messages.chunks(50) {
+            send_all(from, chunk);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    paced(&mut remote_b);
+    same(&receive(&mut stage_b, messages.len()), &messages);
+    paced(&mut stage_b);
+    same(&receive(&mut remote_b, messages.len()), &messages);
+    let extra = remote_b.receive(Some(Duration::from_millis(300))).unwrap();
+    assert!(extra.is_none(), "unexpected extra messages: {extra:?}");
+
+    let (forwarded, dropped, reordered) = finish();
+    eprintln!("relay: {forwarded} datagrams forwarded, {dropped} dropped, {reordered} reordered");
+    assert!(
+        dropped > 0 && reordered > 0,
+        "the relay lost nothing: not a test"
+    );
+    let sessions = list(&stage);
+    eprintln!("host's view: {}", sessions["hosts"][0]["sessions"][0]);
+}
