@@ -72,6 +72,23 @@ pub struct ConnectSpec {
     pub secret: Option<Secret>,
 }
 
+/// What a session's data path had to recover from, as its counters say (refreshed a
+/// moment after traffic, so an idle engine does not wake for them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovery {
+    /// Gaps filled without asking: by the FEC copies in later datagrams, or by reordering.
+    pub filled_late: u64,
+    /// Gaps filled by retransmission after we asked.
+    pub retransmit_recovered: u64,
+    pub retransmit_requested: u64,
+    /// Commands that arrived again (FEC copies of what we had, repeated retransmissions).
+    pub duplicates: u64,
+    /// Numbers given up on after the peer said it no longer had them.
+    pub lost: u64,
+    /// Datagrams dropped as malformed.
+    pub datagrams_dropped: u64,
+}
+
 /// One remote client of a host, as the engine reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteSession {
@@ -79,6 +96,8 @@ pub struct RemoteSession {
     pub remote_name: String,
     pub messages_sent: u64,
     pub messages_received: u64,
+    #[serde(default)]
+    pub recovery: Recovery,
 }
 
 /// A host the engine runs.
@@ -115,6 +134,8 @@ pub struct ClientInfo {
     pub last_error: Option<String>,
     pub messages_sent: u64,
     pub messages_received: u64,
+    #[serde(default)]
+    pub recovery: Recovery,
 }
 
 /// Every network session of an engine.

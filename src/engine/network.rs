@@ -13,7 +13,8 @@ use crate::core::error::ErrorKind;
 use crate::core::ids::Side;
 use crate::core::model::{NameSpec, PairSpec, find_endpoint};
 use crate::core::network::{
-    ClientInfo, ClientState, ConnectSpec, HostInfo, HostSpec, LocalTarget, RemoteSession, Sessions,
+    ClientInfo, ClientState, ConnectSpec, HostInfo, HostSpec, LocalTarget, Recovery, RemoteSession,
+    Sessions,
 };
 use crate::core::protocol::{
     self, FrameKind, Reply, Request, RequestFrame, ResponseFrame, WireError,
@@ -21,7 +22,8 @@ use crate::core::protocol::{
 use crate::core::ump;
 use crate::netmidi::packet::{Identity, bye_reason};
 use crate::netmidi::session::{
-    ClientConfig, Credentials, DownReason, HostAuth, HostConfig, SessionId, Timing,
+    ClientConfig, Counter, Counters, Credentials, DownReason, HostAuth, HostConfig, SessionId,
+    Timing,
 };
 use crate::netmidi::socket::{self, Driver, Event};
 use std::cell::{Cell, RefCell};
@@ -34,6 +36,9 @@ use tokio::sync::Notify;
 /// Words that may wait for one host or client task before deliveries to it are refused (and
 /// counted as dropped by the router), so a stalled network cannot grow the engine.
 const OUTGOING_LIMIT_WORDS: usize = 1 << 20;
+
+/// How soon after traffic a session's recovery counters are read again.
+const COUNTERS_REFRESH: Duration = Duration::from_millis(250);
 
 /// Between attempts of a client that keeps trying.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
@@ -156,6 +161,7 @@ struct ClientRun {
     last_error: RefCell<Option<String>>,
     sent: Cell<u64>,
     received: Cell<u64>,
+    recovery: Cell<Recovery>,
     outgoing: Rc<Outgoing>,
     stop: Notify,
     stopped: Cell<bool>,
@@ -484,6 +490,7 @@ impl Network {
             last_error: run.last_error.borrow().clone(),
             messages_sent: run.sent.get(),
             messages_received: run.received.get(),
+            recovery: run.recovery.get(),
         }
     }
 
@@ -586,8 +593,21 @@ impl Network {
 
     async fn run_host(self: Rc<Self>, run: Rc<HostRun>, mut driver: Driver) {
         let mut buffers = Buffers::default();
+        let mut refresh_at = None;
         loop {
             tokio::select! {
+                () = sleep_until(refresh_at) => {
+                    refresh_at = None;
+                    let sessions: Vec<SessionId> = run.remotes.borrow().keys().copied().collect();
+                    for session in sessions {
+                        if let Ok(Some(c)) = driver.counters(session).await
+                            && let Some(r) = run.remotes.borrow_mut().get_mut(&session)
+                        {
+                            r.info.recovery = recovery_of(&c);
+                        }
+                    }
+                    continue;
+                }
                 event = driver.next_event() => match event {
                     None => break,
                     Some(Event::Up { session, peer, remote }) => {
@@ -600,6 +620,7 @@ impl Network {
                                 remote_name: remote.endpoint_name().to_string(),
                                 messages_sent: 0,
                                 messages_received: 0,
+                                recovery: Recovery::default(),
                             },
                         });
                     }
@@ -636,6 +657,7 @@ impl Network {
                 }
                 () = run.stop.notified() => break,
             }
+            refresh_at.get_or_insert_with(|| tokio::time::Instant::now() + COUNTERS_REFRESH);
         }
         let remotes = std::mem::take(&mut *run.remotes.borrow_mut());
         for r in remotes.values() {
@@ -676,6 +698,7 @@ impl Network {
             last_error: RefCell::new(None),
             sent: Cell::new(0),
             received: Cell::new(0),
+            recovery: Cell::new(Recovery::default()),
             outgoing: Rc::default(),
             stop: Notify::new(),
             stopped: Cell::new(false),
@@ -789,8 +812,18 @@ impl Network {
         };
         let mut session_peer: Option<(SessionId, PeerId, Place)> = None;
         let mut buffers = Buffers::default();
+        let mut refresh_at = None;
         let reason = loop {
             tokio::select! {
+                () = sleep_until(refresh_at) => {
+                    refresh_at = None;
+                    if let Some((session, ..)) = session_peer
+                        && let Ok(Some(c)) = driver.counters(session).await
+                    {
+                        run.recovery.set(recovery_of(&c));
+                    }
+                    continue;
+                }
                 event = driver.next_event() => match event {
                     None => break DownReason::Closed,
                     Some(Event::Up { session, remote, .. }) => {
@@ -842,6 +875,7 @@ impl Network {
                     break DownReason::Closed;
                 }
             }
+            refresh_at.get_or_insert_with(|| tokio::time::Instant::now() + COUNTERS_REFRESH);
         };
         if let Some((_, peer_id, place)) = session_peer {
             self.detach(place, peer_id);
@@ -866,6 +900,24 @@ impl Network {
 struct Buffers {
     payload: Vec<u8>,
     scratch: Vec<u8>,
+}
+
+fn recovery_of(c: &Counters) -> Recovery {
+    Recovery {
+        filled_late: c.get(Counter::GapsFilledLate),
+        retransmit_recovered: c.get(Counter::RetransmitRecovered),
+        retransmit_requested: c.get(Counter::RetransmitRequested),
+        duplicates: c.get(Counter::Duplicates),
+        lost: c.get(Counter::Lost),
+        datagrams_dropped: c.get(Counter::DatagramsDropped),
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn ump_count(words: &[u32]) -> u64 {
