@@ -601,3 +601,169 @@ fn through_a_relay_that_drops_and_reorders_nothing_is_lost_or_repeated() {
     assert_eq!(host_side()["lost"], 0);
     assert_eq!(client_side()["lost"], 0);
 }
+
+/// The independent Python peer (`tests/netmidi/peer.py`), killed and reaped however the test
+/// ends, its progress lines read on a thread.
+struct PythonPeer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Drop for PythonPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PythonPeer {
+    /// `None` (with a note saying why) where python3 is missing.
+    fn start(args: &[&str]) -> Option<PythonPeer> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/netmidi/peer.py");
+        let Ok(mut child) = Command::new("python3")
+            .arg(script)
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+        else {
+            eprintln!("SKIPPED: python3 is not installed, so the independent peer cannot run");
+            return None;
+        };
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let value = serde_json::from_str(&line).unwrap_or(Value::String(line));
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        Some(PythonPeer { child, lines })
+    }
+
+    /// The next line reporting `event`; a violation the peer found fails the test.
+    fn until(&self, event: &str) -> Value {
+        loop {
+            let line = self.lines.recv_timeout(PATIENCE).expect("the peer reports");
+            assert_ne!(
+                line["event"], "error",
+                "the Python peer found a violation: {line}"
+            );
+            if line["event"] == event {
+                return line;
+            }
+        }
+    }
+
+    fn exits_cleanly(mut self) {
+        let status = self.child.wait().expect("wait for the peer");
+        assert!(status.success(), "the Python peer exited with {status}");
+    }
+}
+
+const PEER_SECRET: &str = "peer secret";
+const NOTE_ON: [u32; 2] = [0x4090_3C00, 0xC000_0000];
+const NOTE_OFF: [u32; 2] = [0x4080_3C00, 0x0000_0000];
+
+fn hex(words: &[u32]) -> String {
+    let hex: Vec<String> = words.iter().map(|w| format!("{w:08x}")).collect();
+    hex.join(",")
+}
+
+fn words_of(line: &Value) -> Vec<u32> {
+    let words = line["words"].as_array().expect("words");
+    words.iter().map(|w| w.as_u64().unwrap() as u32).collect()
+}
+
+#[test]
+fn the_python_client_joins_an_engine_host() {
+    let stage = TestHome::new();
+    let secret = stage.path().join("peer.secret");
+    std::fs::write(&secret, PEER_SECRET).unwrap();
+    let port = host(
+        &stage,
+        &[],
+        "Stage",
+        &["--secret-file", secret.to_str().unwrap()],
+    );
+    let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
+    let port = port.to_string();
+    let note_on = hex(&NOTE_ON);
+    let args = [
+        "client",
+        "127.0.0.1",
+        &port,
+        "--secret",
+        PEER_SECRET,
+        "--send",
+        &note_on,
+        "--expect",
+        "2",
+    ];
+    let Some(peer) = PythonPeer::start(&args) else {
+        return;
+    };
+    peer.until("up");
+    // Its note went out on Stage (A) and arrives at Stage (B); ours goes back to it.
+    assert_eq!(receive(&mut stage_b, 1), vec![NOTE_ON.to_vec()]);
+    send_all(&mut stage_b, &[NOTE_OFF.to_vec()]);
+    assert_eq!(words_of(&peer.until("ump")), NOTE_OFF);
+    peer.until("done");
+    peer.exits_cleanly();
+    // It said bye: the host lets go of its session.
+    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 0));
+}
+
+#[test]
+fn an_engine_client_joins_the_python_host() {
+    let remote = TestHome::new();
+    let note_off = hex(&NOTE_OFF);
+    let args = [
+        "host",
+        "--secret",
+        PEER_SECRET,
+        "--send",
+        &note_off,
+        "--expect",
+        "2",
+    ];
+    let Some(peer) = PythonPeer::start(&args) else {
+        return;
+    };
+    let port = peer.until("listening")["port"].as_u64().expect("a port");
+    let secret = remote.path().join("peer.secret");
+    std::fs::write(&secret, format!("{PEER_SECRET}\n")).unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let out = midi(
+        &remote,
+        &[],
+        &[
+            "network",
+            "connect",
+            &addr,
+            "--secret-file",
+            secret.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    out.success();
+    // With neither --endpoint nor --root-name, the pair is named after the remote endpoint.
+    let remote_name = out.json()["remote_name"].as_str().unwrap().to_string();
+    assert_eq!(out.json()["endpoint"], format!("{remote_name} (A)"));
+    let mut local = remote
+        .client()
+        .open_endpoint(&format!("{remote_name} (B)"))
+        .unwrap();
+    send_all(&mut local, &[NOTE_ON.to_vec()]);
+    assert_eq!(words_of(&peer.until("ump")), NOTE_ON);
+    assert_eq!(receive(&mut local, 1), vec![NOTE_OFF.to_vec()]);
+    midi(&remote, &[], &["network", "stop", &addr]).success();
+    peer.until("done");
+    peer.exits_cleanly();
+}
