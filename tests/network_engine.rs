@@ -767,3 +767,66 @@ fn an_engine_client_joins_the_python_host() {
     peer.until("done");
     peer.exits_cleanly();
 }
+
+#[test]
+fn a_user_and_password_are_accepted_and_a_wrong_or_missing_password_refused() {
+    let stage = TestHome::new();
+    let remote = TestHome::new();
+    let right = stage.path().join("ada.password");
+    let wrong = stage.path().join("wrong.password");
+    std::fs::write(&right, "swordfish\n").unwrap();
+    std::fs::write(&wrong, "trout\n").unwrap();
+    let (right, wrong) = (right.to_str().unwrap(), wrong.to_str().unwrap());
+    let port = host(
+        &stage,
+        &[],
+        "Stage",
+        &["--user", "ada", "--password-file", right],
+    );
+    let addr = format!("127.0.0.1:{port}");
+    midi(
+        &remote,
+        &[],
+        &["loopback", "create", "--root-name", "Remote"],
+    )
+    .success();
+    let connect = |extra: &[&str]| {
+        let mut args = vec![
+            "network",
+            "connect",
+            addr.as_str(),
+            "--endpoint",
+            "Remote (A)",
+        ];
+        args.extend_from_slice(extra);
+        midi(&remote, &[], &args)
+    };
+
+    let refused = connect(&["--user", "ada", "--password-file", wrong]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("authentication failed"),
+        "{}",
+        refused.stderr
+    );
+
+    let stranger = connect(&["--user", "bob", "--password-file", right]);
+    assert_eq!(stranger.code, 1, "{}", stranger.stderr);
+    assert!(
+        stranger.stderr.contains("authentication failed"),
+        "{}",
+        stranger.stderr
+    );
+
+    let missing = connect(&[]);
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(missing.stderr.contains("requires a"), "{}", missing.stderr);
+
+    let no_password = connect(&["--user", "ada"]);
+    assert_eq!(no_password.code, 2, "{}", no_password.stderr);
+
+    connect(&["--user", "ada", "--password-file", right]).success();
+    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    let logs = stage.log_text() + &remote.log_text();
+    assert!(!logs.contains("swordfish") && !logs.contains("trout"));
+}

@@ -5,7 +5,7 @@
 use crate::core::ErrorKind;
 use crate::core::network::{
     ClientInfo, ClientState, ConnectSpec, DEFAULT_PORT, HostInfo, HostSpec, LocalTarget, Secret,
-    Sessions,
+    Sessions, UserLogin,
 };
 use crate::face::output::{self, Fit, Table, errln, outln, print_json};
 use crate::face::{Context, UserError};
@@ -24,14 +24,16 @@ clients may connect at once; each counts as a client of the endpoint.
 
 The engine keeps the host running after this command returns. It listens on 127.0.0.1
 unless --bind says otherwise; a wider address is reachable from other machines, so give
-those a shared secret. The secret comes from --secret-file or the MIDI_NETWORK_SECRET
-environment variable, never from the command line, and is never printed or logged.
+those authentication: a shared secret (--secret-file, or the MIDI_NETWORK_SECRET
+environment variable) or a user (--user NAME --password-file FILE). Secrets and passwords
+never come from the command line, and are never printed or logged.
 Advertising over mDNS is not built yet: --no-advertise is accepted so scripts keep working.
 
 Examples:
   midi network host \"Stage (A)\"
   midi network host \"Stage (A)\" --port 0 --json        # a free port, printed
-  midi network host \"Stage (A)\" --bind 0.0.0.0 --secret-file ~/.config/midi/stage.secret";
+  midi network host \"Stage (A)\" --bind 0.0.0.0 --secret-file ~/.config/midi/stage.secret
+  midi network host \"Stage (A)\" --user ada --password-file ~/.config/midi/ada.password";
 
 const CONNECT_HELP: &str = "\
 Joins a remote Network MIDI 2.0 host and makes it reachable through a local endpoint. The
@@ -84,8 +86,10 @@ pub struct HostArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// A file holding the shared secret clients must know (its first line)
-    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath, conflicts_with = "user")]
     pub secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// Do not advertise the host over mDNS
     #[arg(long)]
     pub no_advertise: bool,
@@ -111,9 +115,40 @@ pub struct ConnectArgs {
     /// A file holding the shared secret the host asks for (its first line)
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub secret_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// Print what was set up as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// User authentication: a name, and a file holding the password.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Log in (or, for a host, let clients log in) as this user
+    #[arg(long, value_name = "NAME", requires = "password_file")]
+    pub user: Option<String>,
+    /// A file holding the user's password (its first line)
+    #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath, requires = "user")]
+    pub password_file: Option<PathBuf>,
+}
+
+impl LoginArgs {
+    fn login(&self) -> anyhow::Result<Option<UserLogin>> {
+        let (Some(user), Some(file)) = (&self.user, &self.password_file) else {
+            return Ok(None);
+        };
+        if user.trim().is_empty() {
+            return Err(UserError::new(ErrorKind::Invalid, "the user name is empty")
+                .hint("give --user NAME")
+                .into());
+        }
+        let password = read_line_from(file, "password")?;
+        Ok(Some(UserLogin {
+            user: user.clone(),
+            password,
+        }))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -144,47 +179,58 @@ pub fn run(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<i32> {
 
 /// The secret from a file (its first line) or the environment; `None` when neither is given.
 fn read_secret(file: Option<&Path>) -> anyhow::Result<Option<Secret>> {
-    let text = match file {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            UserError::new(
-                ErrorKind::Invalid,
-                format!("cannot read the secret file {}: {e}", path.display()),
-            )
-            .hint("give a readable file whose first line is the secret")
-        })?,
-        None => match std::env::var(SECRET_VARIABLE) {
-            Ok(v) if !v.is_empty() => v,
-            _ => return Ok(None),
-        },
-    };
-    let secret = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if secret.is_empty() {
-        let source = match file {
-            Some(p) => format!("the secret file {}", p.display()),
-            None => SECRET_VARIABLE.to_string(),
-        };
+    if let Some(path) = file {
+        return Ok(Some(read_line_from(path, "secret")?));
+    }
+    match std::env::var(SECRET_VARIABLE) {
+        Ok(v) if !v.is_empty() => first_line(&v, SECRET_VARIABLE, "secret").map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The first line of a file holding a secret or password (`what`).
+fn read_line_from(path: &Path, what: &str) -> anyhow::Result<Secret> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        UserError::new(
+            ErrorKind::Invalid,
+            format!("cannot read the {what} file {}: {e}", path.display()),
+        )
+        .hint(format!(
+            "give a readable file whose first line is the {what}"
+        ))
+    })?;
+    first_line(&text, &format!("the {what} file {}", path.display()), what)
+}
+
+fn first_line(text: &str, source: &str, what: &str) -> anyhow::Result<Secret> {
+    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if line.is_empty() {
         return Err(UserError::new(
             ErrorKind::Invalid,
-            format!("{source} holds no secret: its first line is empty"),
+            format!("{source} holds no {what}: its first line is empty"),
         )
-        .hint("write the secret on the first line")
+        .hint(format!("write the {what} on the first line"))
         .into());
     }
-    Ok(Some(Secret(secret.to_string())))
+    Ok(Secret(line.to_string()))
 }
 
 fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
-    let secret = read_secret(args.secret_file.as_deref())?;
+    let user = args.login.login()?;
+    let secret = match user {
+        Some(_) => None,
+        None => read_secret(args.secret_file.as_deref())?,
+    };
     if !args.bind.is_loopback() {
         errln!(
             "{} listening on {} makes {:?} reachable from other machines{}",
             ctx.style.warn("warning:"),
             args.bind,
             args.endpoint,
-            if secret.is_some() {
-                " (with the shared secret)"
+            if secret.is_some() || user.is_some() {
+                " (with authentication)"
             } else {
-                "; without --secret-file anyone who reaches the port can send on it"
+                "; without --secret-file or --user anyone who reaches the port can send on it"
             }
         );
     }
@@ -195,6 +241,7 @@ fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
         name: args.name,
         secret,
         advertise: !args.no_advertise,
+        user,
     })?;
     let Some(h) = sessions.hosts.first() else {
         anyhow::bail!("the engine answered without the host it set up");
@@ -210,7 +257,7 @@ fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
         h.name,
         h.listen,
         if h.authentication {
-            "shared secret required"
+            "authentication required"
         } else {
             "open to any client that reaches it"
         }
@@ -257,6 +304,7 @@ fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
 fn connect(ctx: &Context, args: ConnectArgs) -> anyhow::Result<i32> {
     let host = resolve(&args.host)?;
     let secret = read_secret(args.secret_file.as_deref())?;
+    let user = args.login.login()?;
     let target = match (args.endpoint, args.root_name) {
         (Some(e), _) => LocalTarget::Endpoint(e),
         (None, Some(root)) => LocalTarget::RootName(root),
@@ -267,6 +315,7 @@ fn connect(ctx: &Context, args: ConnectArgs) -> anyhow::Result<i32> {
         target,
         retry: args.retry,
         secret,
+        user,
     })?;
     let Some(c) = sessions.clients.first() else {
         anyhow::bail!("the engine answered without the session it set up");

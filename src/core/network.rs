@@ -20,6 +20,13 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A user name and its password, for user authentication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLogin {
+    pub user: String,
+    pub password: Secret,
+}
+
 fn default_port() -> u16 {
     DEFAULT_PORT
 }
@@ -46,6 +53,9 @@ pub struct HostSpec {
     pub secret: Option<Secret>,
     #[serde(default)]
     pub advertise: bool,
+    /// Clients must log in as this user instead (when there is no secret).
+    #[serde(default)]
+    pub user: Option<UserLogin>,
 }
 
 /// Where a client session attaches locally.
@@ -70,6 +80,9 @@ pub struct ConnectSpec {
     pub retry: bool,
     #[serde(default)]
     pub secret: Option<Secret>,
+    /// What to log in with when the host asks for a user and password.
+    #[serde(default)]
+    pub user: Option<UserLogin>,
 }
 
 /// What a session's data path had to recover from, as its counters say (refreshed a
@@ -158,8 +171,13 @@ mod tests {
             name: None,
             secret: Some(Secret("hunter2".into())),
             advertise: false,
+            user: Some(UserLogin {
+                user: "ada".into(),
+                password: Secret("swordfish".into()),
+            }),
         };
-        assert!(!format!("{spec:?}").contains("hunter2"));
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("swordfish"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::core::ump;
 use crate::netmidi::packet::{Identity, bye_reason};
 use crate::netmidi::session::{
     ClientConfig, Counter, Counters, Credentials, DownReason, HostAuth, HostConfig, SessionId,
-    Timing,
+    Timing, UserCredential,
 };
 use crate::netmidi::socket::{self, Driver, Event};
 use std::cell::{Cell, RefCell};
@@ -214,8 +214,14 @@ fn down_text(host: SocketAddr, reason: &DownReason) -> (ErrorKind, String) {
         } => (
             ErrorKind::Failed,
             format!(
-                "the host at {host} refused the session: it requires a shared secret; give it with --secret-file FILE"
+                "the host at {host} refused the session: it requires a shared secret or a user; give --secret-file FILE, or --user NAME --password-file FILE"
             ),
+        ),
+        DownReason::Refused {
+            reason: bye_reason::USER_NOT_FOUND,
+        } => (
+            ErrorKind::Failed,
+            format!("authentication failed: the host at {host} knows no such user; check --user"),
         ),
         DownReason::Refused {
             reason: bye_reason::AUTH_FAILED,
@@ -244,13 +250,13 @@ fn down_text(host: SocketAddr, reason: &DownReason) -> (ErrorKind, String) {
         DownReason::AuthenticationNeeded { user_auth: true } => (
             ErrorKind::Failed,
             format!(
-                "the host at {host} requires a user name and password, which midi cannot give yet"
+                "the host at {host} requires a user name and password; give them with --user NAME --password-file FILE"
             ),
         ),
         DownReason::AuthenticationRejected => (
             ErrorKind::Failed,
             format!(
-                "authentication failed: the host at {host} rejected the secret; check the file given with --secret-file"
+                "authentication failed: the host at {host} rejected the secret or password; check --secret-file, or --user and --password-file"
             ),
         ),
         DownReason::Timeout => (
@@ -416,9 +422,13 @@ impl Network {
             ));
         }
         let identity = self.identity(place, spec.name.as_deref())?;
-        let auth = match &spec.secret {
-            Some(s) => HostAuth::SharedSecret(s.0.clone()),
-            None => HostAuth::Open,
+        let auth = match (&spec.secret, &spec.user) {
+            (Some(s), _) => HostAuth::SharedSecret(s.0.clone()),
+            (None, Some(login)) => HostAuth::Users(vec![UserCredential {
+                user: login.user.clone(),
+                password: login.password.0.clone(),
+            }]),
+            (None, None) => HostAuth::Open,
         };
         let mut config = HostConfig::new(identity.clone(), auth);
         config.timing = timing();
@@ -433,7 +443,7 @@ impl Network {
             place,
             listen: driver.local_addr(),
             name: identity.endpoint_name().to_string(),
-            authentication: spec.secret.is_some(),
+            authentication: spec.secret.is_some() || spec.user.is_some(),
             remotes: RefCell::new(BTreeMap::new()),
             outgoing: Rc::default(),
             stop: Notify::new(),
@@ -737,9 +747,13 @@ impl Network {
             Some(place) => self.identity(place, None)?,
             None => Identity::new("midi", "midi").expect("a valid identity"),
         };
-        let credentials = match &run.spec.secret {
-            Some(s) => Credentials::SharedSecret(s.0.clone()),
-            None => Credentials::None,
+        let credentials = match (&run.spec.secret, &run.spec.user) {
+            (Some(s), _) => Credentials::SharedSecret(s.0.clone()),
+            (None, Some(login)) => Credentials::User(UserCredential {
+                user: login.user.clone(),
+                password: login.password.0.clone(),
+            }),
+            (None, None) => Credentials::None,
         };
         let mut config = ClientConfig::new(identity, credentials);
         config.timing = timing();
