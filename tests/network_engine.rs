@@ -830,3 +830,94 @@ fn a_user_and_password_are_accepted_and_a_wrong_or_missing_password_refused() {
     let logs = stage.log_text() + &remote.log_text();
     assert!(!logs.contains("swordfish") && !logs.contains("trout"));
 }
+
+#[test]
+fn persistent_hosts_and_sessions_come_back_with_their_engines() {
+    let stage = TestHome::new();
+    let remote = TestHome::new();
+    let secret = stage.path().join("kept.secret");
+    std::fs::write(&secret, "kept secret\n").unwrap();
+    let secret = secret.to_str().unwrap();
+    midi(
+        &stage,
+        &[],
+        &["loopback", "create", "--root-name", "Stage", "--persistent"],
+    )
+    .success();
+    let port = free_port().to_string();
+    let hosted = midi(
+        &stage,
+        &[],
+        &[
+            "network",
+            "host",
+            "Stage (A)",
+            "--port",
+            &port,
+            "--secret-file",
+            secret,
+            "--persistent",
+            "--json",
+        ],
+    );
+    hosted.success();
+    assert_eq!(hosted.json()["persistent"], true);
+    let addr = format!("127.0.0.1:{port}");
+    midi(
+        &remote,
+        &[],
+        &[
+            "network",
+            "connect",
+            &addr,
+            "--root-name",
+            "Remote",
+            "--secret-file",
+            secret,
+            "--persistent",
+        ],
+    )
+    .success();
+
+    // Each file has its own network section, which names the secret's file, never the secret.
+    let section = |home: &TestHome| {
+        let text = std::fs::read_to_string(home.config_file()).unwrap();
+        assert!(!text.contains("kept secret"), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["endpointTransportPluginSettings"]["networkMidi2"].clone()
+    };
+    assert_eq!(section(&stage)["hosts"].as_object().unwrap().len(), 1);
+    assert_eq!(section(&remote)["clients"][&addr]["host"], addr.as_str());
+
+    midi(&stage, &[], &["service", "restart"]).success();
+    midi(&remote, &[], &["service", "restart"]).success();
+    let state = |home: &TestHome| list(home)["clients"][0]["state"].clone();
+    assert!(wait_until(PATIENCE, || state(&remote) == "up"));
+    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert_eq!(list(&stage)["hosts"][0]["persistent"], true);
+    let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
+    let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
+    send_all(&mut remote_b, &[vec![0x2090_3C64]]);
+    assert_eq!(receive(&mut stage_b, 1), vec![vec![0x2090_3C64]]);
+
+    let moving = midi(
+        &stage,
+        &[],
+        &[
+            "network",
+            "host",
+            "Stage (B)",
+            "--port",
+            "0",
+            "--persistent",
+        ],
+    );
+    assert_eq!(moving.code, 2, "{}", moving.stderr);
+    assert!(moving.stderr.contains("fixed port"), "{}", moving.stderr);
+
+    // Stopping one forgets it.
+    midi(&stage, &[], &["network", "stop", "Stage (A)"]).success();
+    assert!(section(&stage)["hosts"].as_object().unwrap().is_empty());
+    midi(&remote, &[], &["network", "stop", &addr]).success();
+    assert!(section(&remote)["clients"].as_object().unwrap().is_empty());
+}

@@ -33,7 +33,8 @@ Examples:
   midi network host \"Stage (A)\"
   midi network host \"Stage (A)\" --port 0 --json        # a free port, printed
   midi network host \"Stage (A)\" --bind 0.0.0.0 --secret-file ~/.config/midi/stage.secret
-  midi network host \"Stage (A)\" --user ada --password-file ~/.config/midi/ada.password";
+  midi network host \"Stage (A)\" --user ada --password-file ~/.config/midi/ada.password
+  midi network host \"Stage (A)\" --port 5673 --persistent   # started again with the engine";
 
 const CONNECT_HELP: &str = "\
 Joins a remote Network MIDI 2.0 host and makes it reachable through a local endpoint. The
@@ -48,7 +49,8 @@ Exit status: 3 when no host answers, 1 when the host refuses or authentication f
 Examples:
   midi network connect 192.168.1.20 --root-name \"Stage Link\"
   midi network connect 127.0.0.1:5673 --endpoint \"My Loopback (A)\" --json
-  midi network connect stage.local:5673 --root-name Stage --retry --secret-file stage.secret";
+  midi network connect stage.local:5673 --root-name Stage --retry --secret-file stage.secret
+  midi network connect 192.168.1.20 --root-name Stage --persistent  # kept in the config file";
 
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
@@ -93,6 +95,9 @@ pub struct HostArgs {
     /// Do not advertise the host over mDNS
     #[arg(long)]
     pub no_advertise: bool,
+    /// Keep the host in the configuration file: the engine starts it again when it starts
+    #[arg(long)]
+    pub persistent: bool,
     /// Print what was set up as JSON
     #[arg(long)]
     pub json: bool,
@@ -112,6 +117,10 @@ pub struct ConnectArgs {
     /// Keep trying when the host cannot be reached or the session ends
     #[arg(long)]
     pub retry: bool,
+    /// Keep the session in the configuration file: the engine starts it again (and keeps
+    /// trying) when it starts
+    #[arg(long)]
+    pub persistent: bool,
     /// A file holding the shared secret the host asks for (its first line)
     #[arg(long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub secret_file: Option<PathBuf>,
@@ -242,6 +251,9 @@ fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
         secret,
         advertise: !args.no_advertise,
         user,
+        persistent: args.persistent,
+        secret_file: absolute(args.secret_file.as_deref())?,
+        password_file: absolute(args.login.password_file.as_deref())?,
     })?;
     let Some(h) = sessions.hosts.first() else {
         anyhow::bail!("the engine answered without the host it set up");
@@ -251,7 +263,7 @@ fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     outln!(
-        "{} {:?} as {:?} on {} ({}).",
+        "{} {:?} as {:?} on {} ({}).{}",
         ctx.style.ok("Hosting"),
         h.endpoint,
         h.name,
@@ -260,9 +272,28 @@ fn host(ctx: &Context, args: HostArgs) -> anyhow::Result<i32> {
             "authentication required"
         } else {
             "open to any client that reaches it"
+        },
+        if h.persistent {
+            " Kept in the configuration file."
+        } else {
+            ""
         }
     )?;
     Ok(0)
+}
+
+/// A secret or password file as the engine will find it again (it may start elsewhere).
+fn absolute(file: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    file.map(|f| {
+        std::path::absolute(f).map_err(|e| {
+            UserError::new(
+                ErrorKind::Invalid,
+                format!("cannot make {} an absolute path: {e}", f.display()),
+            )
+            .into()
+        })
+    })
+    .transpose()
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address, resolved to one address.
@@ -316,6 +347,9 @@ fn connect(ctx: &Context, args: ConnectArgs) -> anyhow::Result<i32> {
         retry: args.retry,
         secret,
         user,
+        persistent: args.persistent,
+        secret_file: absolute(args.secret_file.as_deref())?,
+        password_file: absolute(args.login.password_file.as_deref())?,
     })?;
     let Some(c) = sessions.clients.first() else {
         anyhow::bail!("the engine answered without the session it set up");

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 /// The UDP port a host listens on unless told otherwise (documented in `docs/NETWORK.md`).
 pub const DEFAULT_PORT: u16 = 5673;
@@ -56,6 +57,14 @@ pub struct HostSpec {
     /// Clients must log in as this user instead (when there is no secret).
     #[serde(default)]
     pub user: Option<UserLogin>,
+    /// Keep the host in the configuration file, to start again with the engine.
+    #[serde(default)]
+    pub persistent: bool,
+    /// Where the secret and the password came from (absolute), for a persistent host.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
 }
 
 /// Where a client session attaches locally.
@@ -83,6 +92,48 @@ pub struct ConnectSpec {
     /// What to log in with when the host asks for a user and password.
     #[serde(default)]
     pub user: Option<UserLogin>,
+    /// Keep the session in the configuration file, to start again (and keep trying) with the
+    /// engine.
+    #[serde(default)]
+    pub persistent: bool,
+    /// Where the secret and the password came from (absolute), for a persistent session.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+}
+
+/// A persistent host as the configuration file keeps it: secrets stay in their files, which
+/// the engine reads when it starts the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredHost {
+    /// The endpoint's id.
+    pub endpoint: String,
+    pub port: u16,
+    pub bind: IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// A persistent client session as the configuration file keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredClient {
+    pub host: SocketAddr,
+    pub target: LocalTarget,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
 }
 
 /// What a session's data path had to recover from, as its counters say (refreshed a
@@ -123,6 +174,8 @@ pub struct HostInfo {
     pub name: String,
     pub authentication: bool,
     pub sessions: Vec<RemoteSession>,
+    #[serde(default)]
+    pub persistent: bool,
 }
 
 /// The state of a client session.
@@ -149,6 +202,8 @@ pub struct ClientInfo {
     pub messages_received: u64,
     #[serde(default)]
     pub recovery: Recovery,
+    #[serde(default)]
+    pub persistent: bool,
 }
 
 /// Every network session of an engine.
@@ -175,6 +230,9 @@ mod tests {
                 user: "ada".into(),
                 password: Secret("swordfish".into()),
             }),
+            persistent: false,
+            secret_file: None,
+            password_file: None,
         };
         let shown = format!("{spec:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("swordfish"));

@@ -145,6 +145,7 @@ pub fn run(paths: &Paths, limits: Limits) -> Result<(), EngineError> {
             paths.config_file.display()
         );
         let server = Server::new(engine, paths.clone(), limits);
+        server.network.restore();
         let accept = tokio::task::spawn_local(server.clone().accept_loop(listener));
         tokio::task::spawn_local(server.clone().schedule_loop());
         // Its own task: the future given to `block_on` is polled on every wake-up of any task,

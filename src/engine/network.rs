@@ -9,12 +9,13 @@ use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::peer::{Batch, Notice, Peer, PeerId};
 use super::state::{Attachment, Engine};
 use crate::core::clock::monotonic_ns;
+use crate::core::config::{self, CLIENTS, ConfigDocument, HOSTS};
 use crate::core::error::ErrorKind;
 use crate::core::ids::Side;
 use crate::core::model::{NameSpec, PairSpec, find_endpoint};
 use crate::core::network::{
     ClientInfo, ClientState, ConnectSpec, HostInfo, HostSpec, LocalTarget, Recovery, RemoteSession,
-    Sessions,
+    Secret, Sessions, StoredClient, StoredHost, UserLogin,
 };
 use crate::core::protocol::{
     self, FrameKind, Reply, Request, RequestFrame, ResponseFrame, WireError,
@@ -29,6 +30,7 @@ use crate::netmidi::socket::{self, Driver, Event};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -51,6 +53,8 @@ const TIMEOUT_VARIABLE: &str = "MIDI_NETWORK_TIMEOUT_MS";
 pub struct Network {
     engine: Rc<RefCell<Engine>>,
     dirty: DirtyList,
+    /// Where persistent hosts and sessions are kept.
+    config_file: PathBuf,
     hosts: RefCell<Vec<Rc<HostRun>>>,
     clients: RefCell<Vec<Rc<ClientRun>>>,
     /// Host and client tasks still running (they say bye before they end).
@@ -151,10 +155,14 @@ struct HostRun {
     remotes: RefCell<BTreeMap<SessionId, Remote>>,
     outgoing: Rc<Outgoing>,
     stop: Notify,
+    /// Its key in the configuration file, when it is persistent.
+    stored: Option<String>,
 }
 
 struct ClientRun {
     spec: ConnectSpec,
+    /// Its key in the configuration file, when it is persistent.
+    stored: Option<String>,
     place: Cell<Option<Place>>,
     state: Cell<ClientState>,
     remote_name: RefCell<Option<String>>,
@@ -289,10 +297,11 @@ fn worth_retrying(reason: &DownReason) -> bool {
 }
 
 impl Network {
-    pub fn new(engine: Rc<RefCell<Engine>>, dirty: DirtyList) -> Rc<Network> {
+    pub fn new(engine: Rc<RefCell<Engine>>, dirty: DirtyList, config_file: PathBuf) -> Rc<Network> {
         Rc::new(Network {
             engine,
             dirty,
+            config_file,
             hosts: RefCell::new(Vec::new()),
             clients: RefCell::new(Vec::new()),
             tasks: Cell::new(0),
@@ -406,6 +415,15 @@ impl Network {
     }
 
     fn host(self: &Rc<Self>, spec: HostSpec) -> Result<Sessions, WireError> {
+        self.start_host(spec, None)
+    }
+
+    /// Starts a host; `stored` is its key when it came from the configuration file.
+    fn start_host(
+        self: &Rc<Self>,
+        spec: HostSpec,
+        stored: Option<String>,
+    ) -> Result<Sessions, WireError> {
         let place = self.find(&spec.endpoint)?;
         if self
             .hosts
@@ -439,7 +457,13 @@ impl Network {
                 format!("cannot listen on {bind}: {e}; choose another --port (0 picks a free one) or --bind address"),
             )
         })?;
+        let stored = match (stored, spec.persistent) {
+            (Some(key), _) => Some(key),
+            (None, true) => Some(self.store_host(place, &spec)?),
+            (None, false) => None,
+        };
         let run = Rc::new(HostRun {
+            stored,
             place,
             listen: driver.local_addr(),
             name: identity.endpoint_name().to_string(),
@@ -481,6 +505,7 @@ impl Network {
                 .values()
                 .map(|r| r.info.clone())
                 .collect(),
+            persistent: run.stored.is_some(),
         })
     }
 
@@ -501,6 +526,7 @@ impl Network {
             messages_sent: run.sent.get(),
             messages_received: run.received.get(),
             recovery: run.recovery.get(),
+            persistent: run.stored.is_some(),
         }
     }
 
@@ -532,6 +558,7 @@ impl Network {
         let hosts: Vec<Rc<HostRun>> = self.hosts.borrow().clone();
         for h in hosts.iter().filter(|h| same_place(h.place)) {
             stopped.hosts.extend(self.host_info(h));
+            self.forget(HOSTS, h.stored.as_deref());
             h.stop.notify_one();
         }
         self.hosts.borrow_mut().retain(|h| !same_place(h.place));
@@ -540,6 +567,7 @@ impl Network {
             |c: &ClientRun| c.place.get().is_some_and(same_place) || host_matches(c.spec.host);
         for c in clients.iter().filter(|c| chosen(c)) {
             stopped.clients.push(self.client_info(c));
+            self.forget(CLIENTS, c.stored.as_deref());
             c.stopped.set(true);
             c.stop.notify_one();
         }
@@ -554,6 +582,124 @@ impl Network {
         }
         tracing::info!("network sessions on {wanted:?} stopped");
         Ok(stopped)
+    }
+
+    /// Applies one change to the configuration file's network section, durably.
+    fn edit_stored(
+        &self,
+        list: &str,
+        key: &str,
+        entry: Option<serde_json::Value>,
+    ) -> Result<(), WireError> {
+        let failed = |e: config::ConfigError| err(ErrorKind::Failed, e.to_string());
+        let mut doc = ConfigDocument::load(&self.config_file).map_err(failed)?;
+        if doc
+            .set_network_entry(list, key, entry.as_ref())
+            .map_err(failed)?
+        {
+            config::write_atomic(&self.config_file, &doc.to_json_string()).map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    fn store_host(&self, place: Place, spec: &HostSpec) -> Result<String, WireError> {
+        let (_, endpoint_id) = self
+            .endpoint_of(place)
+            .ok_or_else(|| err(ErrorKind::NotFound, "the endpoint was removed"))?;
+        if spec.port == 0 {
+            return Err(err(
+                ErrorKind::Invalid,
+                "a persistent host needs a fixed port, so its clients find it again: give --port N (0 picks another one each time)",
+            ));
+        }
+        if spec.secret.is_some() && spec.secret_file.is_none() {
+            return Err(err(
+                ErrorKind::Invalid,
+                "a persistent host keeps its secret in a file: give it with --secret-file, not through the environment",
+            ));
+        }
+        let entry = StoredHost {
+            endpoint: endpoint_id.clone(),
+            port: spec.port,
+            bind: spec.bind,
+            name: spec.name.clone(),
+            secret_file: spec.secret_file.clone(),
+            user: spec.user.as_ref().map(|u| u.user.clone()),
+            password_file: spec.password_file.clone(),
+        };
+        let value = serde_json::to_value(&entry).expect("entries always serialise");
+        self.edit_stored(HOSTS, &endpoint_id, Some(value))?;
+        Ok(endpoint_id)
+    }
+
+    fn store_client(&self, spec: &ConnectSpec) -> Result<String, WireError> {
+        if spec.secret.is_some() && spec.secret_file.is_none() {
+            return Err(err(
+                ErrorKind::Invalid,
+                "a persistent session keeps its secret in a file: give it with --secret-file, not through the environment",
+            ));
+        }
+        let key = spec.host.to_string();
+        let entry = StoredClient {
+            host: spec.host,
+            target: spec.target.clone(),
+            secret_file: spec.secret_file.clone(),
+            user: spec.user.as_ref().map(|u| u.user.clone()),
+            password_file: spec.password_file.clone(),
+        };
+        let value = serde_json::to_value(&entry).expect("entries always serialise");
+        self.edit_stored(CLIENTS, &key, Some(value))?;
+        Ok(key)
+    }
+
+    /// Removes a stopped host's or session's entry, if it had one.
+    fn forget(&self, list: &str, stored: Option<&str>) {
+        if let Some(key) = stored
+            && let Err(e) = self.edit_stored(list, key, None)
+        {
+            self.engine.borrow_mut().warn(format!(
+                "the stopped network entry {key} stays in the configuration file: {}",
+                e.message
+            ));
+        }
+    }
+
+    /// Starts the persistent hosts and client sessions of the configuration file; what
+    /// cannot start is a warning, and stays in the file.
+    pub fn restore(self: &Rc<Self>) {
+        let Ok(doc) = ConfigDocument::load(&self.config_file) else {
+            return; // the engine reported the file already
+        };
+        for (key, value) in doc.network_entries(HOSTS) {
+            let started = serde_json::from_value::<StoredHost>(value)
+                .map_err(|e| e.to_string())
+                .and_then(|h| stored_host_spec(h).map_err(|e| e.message))
+                .and_then(|spec| {
+                    self.start_host(spec, Some(key.clone()))
+                        .map_err(|e| e.message)
+                });
+            if let Err(e) = started {
+                self.warn_entry(HOSTS, &key, &e);
+            }
+        }
+        for (key, value) in doc.network_entries(CLIENTS) {
+            let spec = serde_json::from_value::<StoredClient>(value)
+                .map_err(|e| e.to_string())
+                .and_then(|c| stored_client_spec(c).map_err(|e| e.message));
+            match spec {
+                Ok(spec) => {
+                    let (answer, _) = tokio::sync::oneshot::channel();
+                    self.start_client(spec, answer, Some(key));
+                }
+                Err(e) => self.warn_entry(CLIENTS, &key, &e),
+            }
+        }
+    }
+
+    fn warn_entry(&self, list: &str, key: &str, reason: &str) {
+        self.engine.borrow_mut().warn(format!(
+            "network {list} entry {key} not started (left in the file): {reason}"
+        ));
     }
 
     /// Attaches a session's peer to its endpoint; `None` when the endpoint is gone.
@@ -683,6 +829,36 @@ impl Network {
         spec: ConnectSpec,
         answer: tokio::sync::oneshot::Sender<Result<Sessions, WireError>>,
     ) {
+        self.start_client(spec, answer, None);
+    }
+
+    /// Starts a client session; `stored` is its key when it came from the configuration file.
+    fn start_client(
+        self: &Rc<Self>,
+        mut spec: ConnectSpec,
+        answer: tokio::sync::oneshot::Sender<Result<Sessions, WireError>>,
+        stored: Option<String>,
+    ) {
+        let stored = match (stored, spec.persistent) {
+            (Some(key), _) => Some(key),
+            (None, true) => match self.store_client(&spec) {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    let _ = answer.send(Err(e));
+                    return;
+                }
+            },
+            (None, false) => None,
+        };
+        // A persistent session keeps trying, and finds the pair it made the last time.
+        if stored.is_some() {
+            spec.retry = true;
+            if let LocalTarget::RootName(root) = &spec.target
+                && self.find(&format!("{root} (A)")).is_ok()
+            {
+                spec.target = LocalTarget::Endpoint(format!("{root} (A)"));
+            }
+        }
         let place = match &spec.target {
             LocalTarget::Endpoint(name) => match self.find(name) {
                 Ok(p) => Some(p),
@@ -702,6 +878,7 @@ impl Network {
         };
         let run = Rc::new(ClientRun {
             spec,
+            stored,
             place: Cell::new(place),
             state: Cell::new(ClientState::Connecting),
             remote_name: RefCell::new(None),
@@ -907,6 +1084,64 @@ impl Network {
         }
         Some(reason)
     }
+}
+
+/// The first line of a secret or password file.
+fn read_first_line(path: &Path) -> Result<Secret, WireError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        err(
+            ErrorKind::Failed,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    match text.lines().next().map(|l| l.trim_end_matches('\r')) {
+        Some(line) if !line.is_empty() => Ok(Secret(line.to_string())),
+        _ => Err(err(
+            ErrorKind::Failed,
+            format!("{} holds nothing on its first line", path.display()),
+        )),
+    }
+}
+
+fn stored_login(
+    user: Option<String>,
+    password_file: &Option<PathBuf>,
+) -> Result<Option<UserLogin>, WireError> {
+    match (user, password_file) {
+        (Some(user), Some(file)) => Ok(Some(UserLogin {
+            user,
+            password: read_first_line(file)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn stored_host_spec(h: StoredHost) -> Result<HostSpec, WireError> {
+    Ok(HostSpec {
+        secret: h.secret_file.as_deref().map(read_first_line).transpose()?,
+        user: stored_login(h.user, &h.password_file)?,
+        endpoint: h.endpoint,
+        port: h.port,
+        bind: h.bind,
+        name: h.name,
+        advertise: false,
+        persistent: false,
+        secret_file: h.secret_file,
+        password_file: h.password_file,
+    })
+}
+
+fn stored_client_spec(c: StoredClient) -> Result<ConnectSpec, WireError> {
+    Ok(ConnectSpec {
+        secret: c.secret_file.as_deref().map(read_first_line).transpose()?,
+        user: stored_login(c.user, &c.password_file)?,
+        host: c.host,
+        target: c.target,
+        retry: true,
+        persistent: false,
+        secret_file: c.secret_file,
+        password_file: c.password_file,
+    })
 }
 
 /// Buffers a task keeps between batches, so routing allocates nothing per batch.

@@ -64,7 +64,7 @@ impl Server {
         let engine = Rc::new(RefCell::new(engine));
         let dirty = DirtyList::default();
         Rc::new(Server {
-            network: Network::new(engine.clone(), dirty.clone()),
+            network: Network::new(engine.clone(), dirty.clone(), paths.config_file.clone()),
             engine,
             paths,
             limits,
