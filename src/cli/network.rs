@@ -12,6 +12,7 @@ use crate::face::{Context, UserError};
 use clap::{Args, Subcommand};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The environment variable a secret may come from instead of a file.
 const SECRET_VARIABLE: &str = "MIDI_NETWORK_SECRET";
@@ -52,6 +53,18 @@ Examples:
   midi network connect stage.local:5673 --root-name Stage --retry --secret-file stage.secret
   midi network connect 192.168.1.20 --root-name Stage --persistent  # kept in the config file";
 
+const DISCOVER_HELP: &str = "\
+Asks over multicast DNS (IPv4) which Network MIDI 2.0 hosts (`_midi2._udp`) there are, and
+lists the endpoint name each announces with its address. --interface ADDR asks on the
+interface that has that address (127.0.0.1 for this machine alone). Hosts started with
+`midi network host` announce themselves on the interface of the address they are bound to,
+unless --no-advertise.
+
+Examples:
+  midi network discover
+  midi network discover --interface 127.0.0.1 --json
+  midi network connect --discover \"Stage (A)\" --root-name Stage";
+
 #[derive(Debug, Subcommand)]
 pub enum NetworkCommand {
     /// Publish an endpoint as a Network MIDI 2.0 host
@@ -66,6 +79,9 @@ pub enum NetworkCommand {
         after_help = "Examples:\n  midi network list\n  midi network list --json"
     )]
     List(ListArgs),
+    /// Find the Network MIDI 2.0 hosts on the network (mDNS)
+    #[command(after_help = DISCOVER_HELP)]
+    Discover(DiscoverArgs),
     /// End the host or client sessions on an endpoint, or the sessions to a host
     #[command(
         after_help = "Examples:\n  midi network stop \"Stage (A)\"\n  midi network stop 192.168.1.20:5673"
@@ -106,8 +122,14 @@ pub struct HostArgs {
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// The host: an address or name, with :PORT unless it is the default port
-    #[arg(value_name = "HOST[:PORT]")]
-    pub host: String,
+    #[arg(value_name = "HOST[:PORT]", required_unless_present = "discover")]
+    pub host: Option<String>,
+    /// Find the host over mDNS by the endpoint name it announces (ignoring case)
+    #[arg(long, value_name = "NAME", conflicts_with = "host")]
+    pub discover: Option<String>,
+    /// With --discover: ask on the interface that has this address
+    #[arg(long, value_name = "ADDR", requires = "discover")]
+    pub interface: Option<std::net::Ipv4Addr>,
     /// The local endpoint the session takes (id or exact name)
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "root_name")]
     pub endpoint: Option<String>,
@@ -161,6 +183,19 @@ impl LoginArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Ask on the interface that has this address (the system's choice by default)
+    #[arg(long, value_name = "ADDR")]
+    pub interface: Option<std::net::Ipv4Addr>,
+    /// How long to wait for answers
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pub wait: f64,
+    /// Print JSON for scripts instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ListArgs {
     /// Print JSON for scripts instead of a table
     #[arg(long)]
@@ -182,6 +217,7 @@ pub fn run(ctx: &Context, cmd: NetworkCommand) -> anyhow::Result<i32> {
         NetworkCommand::Host(args) => host(ctx, args),
         NetworkCommand::Connect(args) => connect(ctx, args),
         NetworkCommand::List(args) => list(ctx, args.json),
+        NetworkCommand::Discover(args) => discover(ctx, args),
         NetworkCommand::Stop(args) => stop(ctx, args),
     }
 }
@@ -332,8 +368,79 @@ fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
     })
 }
 
+/// How long `connect --discover` waits for answers.
+const DISCOVER_WAIT: Duration = Duration::from_secs(1);
+
+fn discover(ctx: &Context, args: DiscoverArgs) -> anyhow::Result<i32> {
+    if !(args.wait.is_finite() && (0.0..=8.0).contains(&args.wait)) {
+        return Err(UserError::new(
+            ErrorKind::Invalid,
+            format!(
+                "--wait {} is not a number of seconds from 0 to 8",
+                args.wait
+            ),
+        )
+        .into());
+    }
+    let hosts = ctx
+        .client()?
+        .network_discover(args.interface, Duration::from_secs_f64(args.wait))?;
+    if args.json {
+        print_json(&hosts)?;
+        return Ok(0);
+    }
+    if hosts.is_empty() {
+        outln!("No Network MIDI 2.0 host answered.")?;
+        return Ok(0);
+    }
+    let mut t =
+        Table::new(&["NAME", "ADDRESS", "PRODUCT INSTANCE ID"]).fit(0, Fit::Middle { min: 10 }, 1);
+    for h in &hosts {
+        t.row(vec![
+            h.name.clone(),
+            h.address.to_string(),
+            h.product_instance_id.clone(),
+        ]);
+    }
+    output::out(&t.render(ctx.style, output::terminal_width()))?;
+    Ok(0)
+}
+
+/// The address of the host that announces `name` (exit 3 when none does).
+fn discovered(
+    ctx: &Context,
+    name: &str,
+    interface: Option<std::net::Ipv4Addr>,
+) -> anyhow::Result<SocketAddr> {
+    let hosts = ctx.client()?.network_discover(interface, DISCOVER_WAIT)?;
+    match hosts
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name.trim()))
+    {
+        Some(h) => Ok(h.address),
+        None => {
+            let names: Vec<String> = hosts.iter().map(|h| format!("{:?}", h.name)).collect();
+            let hint = if names.is_empty() {
+                "no host answered at all; `midi network discover` lists what answers".to_string()
+            } else {
+                format!("these answered: {}", names.join(", "))
+            };
+            Err(UserError::new(
+                ErrorKind::Unreachable,
+                format!("no Network MIDI host announces the name {name:?}"),
+            )
+            .hint(hint)
+            .into())
+        }
+    }
+}
+
 fn connect(ctx: &Context, args: ConnectArgs) -> anyhow::Result<i32> {
-    let host = resolve(&args.host)?;
+    let host = match (&args.host, &args.discover) {
+        (Some(host), _) => resolve(host)?,
+        (None, Some(name)) => discovered(ctx, name, args.interface)?,
+        (None, None) => unreachable!("clap requires HOST or --discover"),
+    };
     let secret = read_secret(args.secret_file.as_deref())?;
     let user = args.login.login()?;
     let target = match (args.endpoint, args.root_name) {

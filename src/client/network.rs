@@ -29,6 +29,22 @@ impl Client {
         })
     }
 
+    /// The hosts that answer an mDNS query within `wait`.
+    pub fn network_discover(
+        &mut self,
+        interface: Option<std::net::Ipv4Addr>,
+        wait: std::time::Duration,
+    ) -> Result<Vec<crate::core::network::DiscoveredHost>> {
+        let request = Request::NetworkDiscover {
+            interface,
+            wait_ms: wait.as_millis() as u64,
+        };
+        match self.conn.request(request)? {
+            Reply::Discovered { hosts } => Ok(hosts),
+            other => Err(unexpected(other)),
+        }
+    }
+
     fn sessions_reply(&mut self, request: Request) -> Result<Sessions> {
         match self.conn.request(request)? {
             Reply::Network(sessions) => Ok(sessions),

@@ -120,6 +120,8 @@ pub struct StoredHost {
     pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_file: Option<PathBuf>,
+    #[serde(default)]
+    pub advertise: bool,
 }
 
 /// A persistent client session as the configuration file keeps it.
@@ -204,6 +206,15 @@ pub struct ClientInfo {
     pub recovery: Recovery,
     #[serde(default)]
     pub persistent: bool,
+}
+
+/// A host found by `network discover`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveredHost {
+    /// The endpoint name it announces.
+    pub name: String,
+    pub product_instance_id: String,
+    pub address: SocketAddr,
 }
 
 /// Every network session of an engine.

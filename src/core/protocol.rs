@@ -368,6 +368,13 @@ pub enum Request {
     NetworkStop {
         target: String,
     },
+    /// Ask the network (over mDNS, on the interface of `interface`, or the system's choice)
+    /// which hosts there are, waiting `wait_ms` for answers.
+    NetworkDiscover {
+        #[serde(default)]
+        interface: Option<std::net::Ipv4Addr>,
+        wait_ms: u64,
+    },
 }
 
 impl Request {
@@ -391,6 +398,7 @@ impl Request {
             Request::NetworkConnect { .. } => "network_connect",
             Request::NetworkList => "network_list",
             Request::NetworkStop { .. } => "network_stop",
+            Request::NetworkDiscover { .. } => "network_discover",
         }
     }
 }
@@ -417,6 +425,10 @@ pub enum Reply {
     Done,
     /// What a network request set up, listed or stopped.
     Network(super::network::Sessions),
+    /// The hosts `network_discover` found.
+    Discovered {
+        hosts: Vec<super::network::DiscoveredHost>,
+    },
 }
 
 /// An error as the engine reports it: its kind decides the exit code.

@@ -21,6 +21,7 @@ use crate::core::protocol::{
     self, FrameKind, Reply, Request, RequestFrame, ResponseFrame, WireError,
 };
 use crate::core::ump;
+use crate::netmidi::mdns::{self, Advert};
 use crate::netmidi::packet::{Identity, bye_reason};
 use crate::netmidi::session::{
     ClientConfig, Counter, Counters, Credentials, DownReason, HostAuth, HostConfig, SessionId,
@@ -157,6 +158,8 @@ struct HostRun {
     stop: Notify,
     /// Its key in the configuration file, when it is persistent.
     stored: Option<String>,
+    /// What it announces over mDNS, and on which address's interface.
+    advert: Option<(Advert, std::net::IpAddr)>,
 }
 
 struct ClientRun {
@@ -316,6 +319,7 @@ impl Network {
                 | Request::NetworkConnect { .. }
                 | Request::NetworkList
                 | Request::NetworkStop { .. }
+                | Request::NetworkDiscover { .. }
         )
     }
 
@@ -335,6 +339,29 @@ impl Network {
                         Err(err(ErrorKind::Failed, "the engine stopped the session"))
                     });
                     respond(&outbox, frame.id, result.map(Reply::Network));
+                    flush_dirty(&dirty);
+                });
+                return;
+            }
+            Request::NetworkDiscover { interface, wait_ms } => {
+                let outbox = outbox.clone();
+                let dirty = self.dirty.clone();
+                // Bounded: a client waits for the answer (10 s by default).
+                let wait = Duration::from_millis(wait_ms.min(8_000));
+                let interface = interface.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+                tokio::task::spawn_local(async move {
+                    let result = mdns::browse(interface, wait)
+                        .await
+                        .map(|found| Reply::Discovered {
+                            hosts: found.into_iter().map(discovered).collect(),
+                        })
+                        .map_err(|e| {
+                            err(
+                                ErrorKind::Failed,
+                                format!("cannot ask the network over mDNS: {e}"),
+                            )
+                        });
+                    respond(&outbox, frame.id, result);
                     flush_dirty(&dirty);
                 });
                 return;
@@ -462,7 +489,22 @@ impl Network {
             (None, true) => Some(self.store_host(place, &spec)?),
             (None, false) => None,
         };
+        let advert = spec.advertise.then(|| {
+            let address = match spec.bind {
+                std::net::IpAddr::V4(v4) => v4,
+                std::net::IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
+            };
+            let advert = Advert {
+                instance: identity.endpoint_name().to_string(),
+                endpoint_name: identity.endpoint_name().to_string(),
+                product_instance_id: identity.product_instance_id().to_string(),
+                address,
+                port: driver.local_addr().port(),
+            };
+            (advert, spec.bind)
+        });
         let run = Rc::new(HostRun {
+            advert,
             stored,
             place,
             listen: driver.local_addr(),
@@ -626,6 +668,7 @@ impl Network {
             secret_file: spec.secret_file.clone(),
             user: spec.user.as_ref().map(|u| u.user.clone()),
             password_file: spec.password_file.clone(),
+            advertise: spec.advertise,
         };
         let value = serde_json::to_value(&entry).expect("entries always serialise");
         self.edit_stored(HOSTS, &endpoint_id, Some(value))?;
@@ -749,6 +792,16 @@ impl Network {
 
     async fn run_host(self: Rc<Self>, run: Rc<HostRun>, mut driver: Driver) {
         let mut buffers = Buffers::default();
+        let advertising = run.advert.clone().map(|(advert, bind)| {
+            let engine = self.engine.clone();
+            tokio::task::spawn_local(async move {
+                if let Err(e) = mdns::advertise(advert, bind).await {
+                    engine
+                        .borrow_mut()
+                        .warn(format!("a network host cannot advertise over mDNS: {e}"));
+                }
+            })
+        });
         let mut refresh_at = None;
         loop {
             tokio::select! {
@@ -820,6 +873,9 @@ impl Network {
             self.detach(run.place, r.peer_id);
         }
         self.hosts.borrow_mut().retain(|h| !Rc::ptr_eq(h, &run));
+        if let Some(task) = advertising {
+            task.abort();
+        }
         let _ = driver.shutdown().await;
         tracing::info!("network host on {} stopped", run.listen);
     }
@@ -1086,6 +1142,14 @@ impl Network {
     }
 }
 
+fn discovered(advert: Advert) -> crate::core::network::DiscoveredHost {
+    crate::core::network::DiscoveredHost {
+        name: advert.endpoint_name,
+        product_instance_id: advert.product_instance_id,
+        address: SocketAddr::new(advert.address.into(), advert.port),
+    }
+}
+
 /// The first line of a secret or password file.
 fn read_first_line(path: &Path) -> Result<Secret, WireError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -1124,7 +1188,7 @@ fn stored_host_spec(h: StoredHost) -> Result<HostSpec, WireError> {
         port: h.port,
         bind: h.bind,
         name: h.name,
-        advertise: false,
+        advertise: h.advertise,
         persistent: false,
         secret_file: h.secret_file,
         password_file: h.password_file,

@@ -406,7 +406,8 @@ impl Server {
             Request::NetworkHost { .. }
             | Request::NetworkConnect { .. }
             | Request::NetworkList
-            | Request::NetworkStop { .. } => Ok(Reply::Done),
+            | Request::NetworkStop { .. }
+            | Request::NetworkDiscover { .. } => Ok(Reply::Done),
             Request::Close => {
                 if let Some(a) = conn.attachment.take() {
                     engine.detach(a, conn.id, now);

@@ -6,6 +6,7 @@
 //!   datagrams and a clock the caller passes in.
 //! - [`socket`]: a small tokio driver that owns a UDP socket and runs one state machine.
 
+pub mod mdns;
 pub mod packet;
 pub mod session;
 pub mod socket;
