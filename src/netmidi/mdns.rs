@@ -318,6 +318,9 @@ fn responder_socket(interface: Ipv4Addr) -> io::Result<UdpSocket> {
     socket.set_nonblocking(true)?;
     socket.bind(&SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT)).into())?;
     socket.join_multicast_v4(&GROUP, &interface)?;
+    // Only what arrives for this socket's own membership (on `interface`), not every group
+    // some other program joined on another interface.
+    socket.set_multicast_all_v4(false)?;
     socket.set_multicast_if_v4(&interface)?;
     socket.set_multicast_loop_v4(true)?;
     socket.set_multicast_ttl_v4(255)?;
@@ -342,6 +345,10 @@ pub async fn advertise(advert: Advert, bind: IpAddr) -> io::Result<()> {
         let Some(id) = asks_for_service(&buf[..n]) else {
             continue;
         };
+        // A host on the loopback address is this machine's alone.
+        if interface.is_loopback() && !from.ip().is_loopback() {
+            continue;
+        }
         // A query from another port is a one-shot one: it gets its answer directly.
         if from.port() != PORT {
             socket.send_to(&advert.response(id, true), from).await?;
