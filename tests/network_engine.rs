@@ -926,3 +926,46 @@ fn persistent_hosts_and_sessions_come_back_with_their_engines() {
     midi(&remote, &[], &["network", "stop", &addr]).success();
     assert!(section(&remote)["clients"].as_object().unwrap().is_empty());
 }
+
+#[test]
+fn random_datagrams_to_a_live_host_leave_its_real_session_serving() {
+    let stage = TestHome::new();
+    let remote = TestHome::new();
+    let port = host(&stage, &[], "Stage", &[]);
+    let addr = format!("127.0.0.1:{port}");
+    midi(
+        &remote,
+        &[],
+        &["network", "connect", &addr, "--root-name", "Remote"],
+    )
+    .success();
+    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+
+    // A stranger sends garbage: random bytes, and random bytes after the signature.
+    let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut rng: u64 = 0xBAD5_EED5;
+    for i in 0..2_000 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let len = (rng % 200) as usize;
+        let mut datagram: Vec<u8> = (0..len).map(|k| (rng >> (k % 56)) as u8).collect();
+        if i % 2 == 0 && datagram.len() >= 4 {
+            datagram[..4].copy_from_slice(b"MIDI");
+        }
+        stranger.send_to(&datagram, &addr).unwrap();
+    }
+
+    let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
+    let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
+    let messages = numbered(200);
+    send_all(&mut remote_b, &messages);
+    same(&receive(&mut stage_b, messages.len()), &messages);
+    send_all(&mut stage_b, &messages);
+    same(&receive(&mut remote_b, messages.len()), &messages);
+    assert_eq!(
+        clients(&stage, "Stage (A)"),
+        1,
+        "the stranger got a session"
+    );
+}
