@@ -40,7 +40,7 @@ impl Client {
             wait_ms: wait.as_millis() as u64,
         };
         match self.conn.request(request)? {
-            Reply::Discovered { hosts } => Ok(hosts),
+            Reply::Discovered(found) => Ok(found.hosts),
             other => Err(unexpected(other)),
         }
     }

@@ -217,6 +217,12 @@ pub struct DiscoveredHost {
     pub address: SocketAddr,
 }
 
+/// What `network discover` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovery {
+    pub hosts: Vec<DiscoveredHost>,
+}
+
 /// Every network session of an engine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sessions {

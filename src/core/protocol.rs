@@ -414,21 +414,13 @@ pub struct ResponseFrame {
 pub enum Reply {
     Pong,
     Status(EngineStatus),
-    Pairs {
-        pairs: Vec<PairInfo>,
-    },
-    Counters {
-        pairs: Vec<PairCounters>,
-    },
+    Pairs { pairs: Vec<PairInfo> },
+    Counters { pairs: Vec<PairCounters> },
     Pair(PairInfo),
     Opened(EndpointInfo),
     Done,
-    /// What a network request set up, listed or stopped.
     Network(super::network::Sessions),
-    /// The hosts `network_discover` found.
-    Discovered {
-        hosts: Vec<super::network::DiscoveredHost>,
-    },
+    Discovered(super::network::Discovery),
 }
 
 /// An error as the engine reports it: its kind decides the exit code.

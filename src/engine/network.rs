@@ -352,8 +352,10 @@ impl Network {
                 tokio::task::spawn_local(async move {
                     let result = mdns::browse(interface, wait)
                         .await
-                        .map(|found| Reply::Discovered {
-                            hosts: found.into_iter().map(discovered).collect(),
+                        .map(|found| {
+                            Reply::Discovered(crate::core::network::Discovery {
+                                hosts: found.into_iter().map(discovered).collect(),
+                            })
                         })
                         .map_err(|e| {
                             err(
