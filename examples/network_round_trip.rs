@@ -3,6 +3,12 @@
 //! copy of itself as the echoing side. The figures in `BENCHMARKS.md` come from it.
 //!
 //! Run: `cargo run --release --example network_round_trip [ROUND_TRIPS] [MESSAGES]`.
+//!
+//! With `--through-engines [ROUND_TRIPS]` (after `cargo build --release`, which puts `midi`
+//! beside this program's directory) it measures the whole path instead: two engines in
+//! temporary state roots joined by `midi network host` and `connect`, an application on
+//! `Stage (B)` sending one note at a time and one on `Remote (B)` echoing it; beside it, the
+//! same through one engine's loopback pair alone.
 
 use midi_loopback::netmidi::packet::Identity;
 use midi_loopback::netmidi::session::{ClientConfig, Credentials, HostAuth, HostConfig};
@@ -24,6 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("--echo-udp") => return echo_udp(),
         Some("--echo-session") => return echo_session(),
         _ => {}
+    }
+    if args.get(1).map(String::as_str) == Some("--through-engines") {
+        let n = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(5_000);
+        return engines::run(n);
     }
     let round_trips: usize = args
         .get(1)
@@ -190,4 +200,131 @@ fn report(what: &str, sorted: &[Duration]) {
         us(0.99),
         us(1.0)
     );
+}
+
+/// The whole path: applications on two engines joined by a session, and one engine alone.
+mod engines {
+    use midi_loopback::client::{Client, ClientOptions, EndpointConnection, Received};
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
+
+    fn midi_binary() -> Fallible<PathBuf> {
+        let exe = std::env::current_exe()?;
+        let dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .ok_or("no target directory")?;
+        Ok(dir.join("midi"))
+    }
+
+    fn midi(bin: &Path, home: &Path, args: &[&str]) -> Fallible<String> {
+        let out = Command::new(bin)
+            .env("MIDI_HOME", home)
+            .env("MIDI_NO_ALSA", "1")
+            .args(args)
+            .output()?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn open(bin: &Path, home: &Path, endpoint: &str) -> Fallible<EndpointConnection> {
+        let mut options = ClientOptions::from_env(Some(home))?;
+        options.engine_program = Some(bin.to_path_buf());
+        Ok(Client::connect(&options)?.open_endpoint(endpoint)?)
+    }
+
+    /// Echoes everything arriving at `conn` until it closes.
+    fn echo(mut conn: EndpointConnection) {
+        std::thread::spawn(move || {
+            while let Ok(Some(got)) = conn.receive(None) {
+                if let Received::Messages(messages) = got {
+                    for m in messages {
+                        if conn.send(m.words()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    fn round_trips(conn: &mut EndpointConnection, n: usize) -> Fallible<Vec<Duration>> {
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t = Instant::now();
+            conn.send(&[super::NOTE_ON])?;
+            loop {
+                match conn.receive(Some(Duration::from_secs(5)))? {
+                    Some(Received::Messages(m)) if !m.is_empty() => break,
+                    Some(_) => {}
+                    None => return Err("an echo did not come back within 5 s".into()),
+                }
+            }
+            times.push(t.elapsed());
+        }
+        times.sort();
+        Ok(times)
+    }
+
+    fn private_dir() -> Fallible<tempfile::TempDir> {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(tempfile::Builder::new()
+            .prefix("midi-b")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in("/tmp")?)
+    }
+
+    pub fn run(n: usize) -> Fallible<()> {
+        let bin = midi_binary()?;
+        let (stage, remote) = (private_dir()?, private_dir()?);
+        let result = measure(&bin, stage.path(), remote.path(), n);
+        for home in [stage.path(), remote.path()] {
+            let _ = midi(&bin, home, &["service", "stop"]);
+        }
+        let (alone, joined) = result?;
+        super::report("one engine, loopback pair", &alone);
+        super::report("two engines, Network MIDI session", &joined);
+        Ok(())
+    }
+
+    fn measure(
+        bin: &Path,
+        stage: &Path,
+        remote: &Path,
+        n: usize,
+    ) -> Fallible<(Vec<Duration>, Vec<Duration>)> {
+        midi(bin, stage, &["loopback", "create", "--root-name", "Stage"])?;
+        midi(bin, stage, &["loopback", "create", "--root-name", "Alone"])?;
+        let host = [
+            "network",
+            "host",
+            "Stage (A)",
+            "--port",
+            "0",
+            "--no-advertise",
+            "--json",
+        ];
+        let hosted: serde_json::Value = serde_json::from_str(&midi(bin, stage, &host)?)?;
+        let addr = hosted["listen"].as_str().ok_or("no address")?.to_string();
+        midi(
+            bin,
+            remote,
+            &["network", "connect", &addr, "--root-name", "Remote"],
+        )?;
+
+        echo(open(bin, stage, "Alone (A)")?);
+        let mut alone_b = open(bin, stage, "Alone (B)")?;
+        let alone = round_trips(&mut alone_b, n)?;
+
+        echo(open(bin, remote, "Remote (B)")?);
+        let mut stage_b = open(bin, stage, "Stage (B)")?;
+        std::thread::sleep(Duration::from_millis(200)); // the host attaches its session
+        let joined = round_trips(&mut stage_b, n)?;
+        Ok((alone, joined))
+    }
 }
