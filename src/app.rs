@@ -5,7 +5,7 @@
 
 use crate::cli::args::{Cli, Command, EnumerateCommand, ServiceCommand};
 use crate::cli::loopback::{self, Next};
-use crate::cli::{bench, docs, endpoint, service, time, watch};
+use crate::cli::{bench, docs, endpoint, network, service, time, watch};
 use crate::core::paths::Paths;
 use crate::face::Context;
 use crate::face::output::{self, Style};
@@ -46,6 +46,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Time(flag) => time::run(&ctx, flag.json),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { out_dir } => docs::man(&out_dir),
+        Command::Network(cmd) => network::run(&ctx, cmd),
     }
 }
 

@@ -201,6 +201,13 @@ Examples:\n  midi completions bash > ~/.local/share/bash-completion/completions/
         #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
         out_dir: PathBuf,
     },
+    /// Share endpoints with other machines over Network MIDI 2.0 (host, connect, list, stop)
+    #[command(
+        subcommand,
+        visible_alias = "net",
+        after_help = "Examples:\n  midi network host \"Stage (A)\" --port 0\n  midi network connect 127.0.0.1:5673 --root-name \"Stage Link\"\n  midi network list\n  midi network stop \"Stage (A)\""
+    )]
+    Network(super::network::NetworkCommand),
 }
 
 const TIME_HELP: &str = "\

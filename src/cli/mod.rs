@@ -11,6 +11,7 @@ pub(crate) mod endpoint;
 pub(crate) mod loopback;
 mod measure;
 mod monitor;
+pub(crate) mod network;
 mod play;
 mod properties;
 mod request;

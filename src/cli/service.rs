@@ -263,8 +263,14 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
         return Ok(ErrorKind::Unreachable.exit_code());
     };
     let st = client.status()?;
+    // An engine older than the network sessions does not know the request: nothing to show.
+    let network = client.network_list().ok();
     if json {
-        print_json(&st)?;
+        let mut value = serde_json::to_value(&st)?;
+        if let Some(n) = &network {
+            value["network"] = serde_json::to_value(n)?;
+        }
+        print_json(&value)?;
         return Ok(0);
     }
     outln!("{}", s.ok("The engine is running."))?;
@@ -315,6 +321,9 @@ fn status(ctx: &Context, json: bool) -> anyhow::Result<i32> {
         }
     }
     output::out(&key_values(s, &rows))?;
+    if let Some(line) = network.as_ref().and_then(super::network::summary) {
+        output::out(&key_values(s, &[("Network", line)]))?;
+    }
     for w in &st.warnings {
         outln!("{} {w}", s.warn("Warning:"))?;
     }

@@ -20,6 +20,7 @@
 
 mod autostart;
 mod endpoint;
+mod network;
 pub(crate) mod wire;
 
 pub use endpoint::{EndpointConnection, Received, TapConnection, WatchConnection};

@@ -7,6 +7,10 @@
 //! cannot edit without guessing — two keys where it needs one, a value that is not an object
 //! where it needs an object — is refused, naming the place, and the file left untouched.
 
+mod network;
+
+pub use network::{CLIENTS, HOSTS, NETWORK_TRANSPORT_KEY};
+
 use super::ids::AssociationId;
 use super::json_tree::{self, Member, Node, Object};
 use super::model::{ConflictIndex, EndpointDefinition, PairDefinition};

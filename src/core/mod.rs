@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod json_tree;
 pub mod model;
+pub mod network;
 pub mod paths;
 pub mod protocol;
 pub mod rules;

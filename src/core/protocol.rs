@@ -352,6 +352,29 @@ pub enum Request {
     Counters,
     /// Stop the engine gracefully.
     Shutdown,
+    /// Publish an endpoint as a Network MIDI 2.0 host.
+    NetworkHost {
+        host: super::network::HostSpec,
+    },
+    /// Join a remote Network MIDI 2.0 host through a local endpoint; answered once the
+    /// session is up (or, with `retry`, once the first attempt is over).
+    NetworkConnect {
+        connect: super::network::ConnectSpec,
+    },
+    /// Every host and client session.
+    NetworkList,
+    /// End the hosts and client sessions on an endpoint (id or name), or the client
+    /// sessions to a host (`ADDRESS:PORT`).
+    NetworkStop {
+        target: String,
+    },
+    /// Ask the network (over mDNS, on the interface of `interface`, or the system's choice)
+    /// which hosts there are, waiting `wait_ms` for answers.
+    NetworkDiscover {
+        #[serde(default)]
+        interface: Option<std::net::Ipv4Addr>,
+        wait_ms: u64,
+    },
 }
 
 impl Request {
@@ -371,6 +394,11 @@ impl Request {
             Request::Watch => "watch",
             Request::Counters => "counters",
             Request::Shutdown => "shutdown",
+            Request::NetworkHost { .. } => "network_host",
+            Request::NetworkConnect { .. } => "network_connect",
+            Request::NetworkList => "network_list",
+            Request::NetworkStop { .. } => "network_stop",
+            Request::NetworkDiscover { .. } => "network_discover",
         }
     }
 }
@@ -391,6 +419,8 @@ pub enum Reply {
     Pair(PairInfo),
     Opened(EndpointInfo),
     Done,
+    Network(super::network::Sessions),
+    Discovered(super::network::Discovery),
 }
 
 /// An error as the engine reports it: its kind decides the exit code.

@@ -10,6 +10,7 @@ mod counters;
 mod frames;
 #[cfg(test)]
 mod memory;
+mod network;
 mod outbox;
 pub mod peer;
 mod persist;
@@ -169,6 +170,7 @@ pub fn run_with(paths: &Paths, limits: Limits, alsa: AlsaRequest) -> Result<(), 
         );
         let server = Server::new(engine, paths.clone(), limits);
         alsa_bridge::start(&server.engine, &server.dirty, alsa);
+        server.network.restore();
         let accept = tokio::task::spawn_local(server.clone().accept_loop(listener));
         tokio::task::spawn_local(server.clone().schedule_loop());
         // Its own task: the future given to `block_on` is polled on every wake-up of any task,

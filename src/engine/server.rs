@@ -6,6 +6,7 @@
 //! `RefCell` borrowed only between awaits.
 
 use super::frames::FrameReader;
+use super::network::Network;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
 use super::socket_peer::{Role, SocketPeer};
 use super::state::{Attachment, Control, Engine};
@@ -58,6 +59,8 @@ pub struct Server {
     pub connections: RefCell<HashMap<u64, Rc<Outbox>>>,
     /// Where changes that the configuration file must hold wait for the disk.
     writer: Rc<Writer>,
+    /// The Network MIDI 2.0 hosts and client sessions.
+    pub network: Rc<Network>,
 }
 
 /// What the reader does after a frame.
@@ -75,19 +78,23 @@ enum Step {
 impl Server {
     pub fn new(engine: Engine, paths: Paths, limits: Limits) -> Rc<Server> {
         let writer = Writer::new(engine.persistence.clone());
+        let engine = Rc::new(RefCell::new(engine));
+        let dirty = DirtyList::default();
         Rc::new(Server {
             writer,
-            engine: Rc::new(RefCell::new(engine)),
+            network: Network::new(engine.clone(), dirty.clone(), paths.config_file.clone()),
+            engine,
             paths,
             limits,
             shutdown: Rc::new(Notify::new()),
-            dirty: DirtyList::default(),
+            dirty,
             connections: RefCell::new(HashMap::new()),
         })
     }
 
     /// Tells every connection the engine is stopping and closes them.
     pub fn close_everything(&self) {
+        self.network.stop_all();
         self.engine.borrow_mut().stop();
         for outbox in self.connections.borrow().values() {
             outbox.push_event(&Event::EngineStopping);
@@ -96,12 +103,13 @@ impl Server {
         flush_dirty(&self.dirty);
     }
 
-    /// Whether some connection still has a goodbye to write.
+    /// Whether some connection still has a goodbye to write, or a network session a bye.
     pub fn writes_pending(&self) -> bool {
         self.connections
             .borrow()
             .values()
             .any(|o| !o.is_empty() && !o.is_dead())
+            || self.network.busy()
     }
 
     /// Accepts connections until asked to stop.
@@ -285,6 +293,10 @@ impl Server {
                     }
                     Step::Next
                 }
+                Ok(frame) if Network::handles(&frame.request) => {
+                    self.network.handle(frame, &conn.outbox);
+                    Step::Next
+                }
                 Ok(RequestFrame { id, request }) => {
                     let control = match request {
                         Request::CreatePair { pair } => Control::Create(pair),
@@ -437,6 +449,12 @@ impl Server {
             }
             // Answered in `handle_frame`: the events must follow the answer.
             Request::Watch => Ok(Reply::Done),
+            // Answered in `handle_frame` by the network sessions.
+            Request::NetworkHost { .. }
+            | Request::NetworkConnect { .. }
+            | Request::NetworkList
+            | Request::NetworkStop { .. }
+            | Request::NetworkDiscover { .. } => Ok(Reply::Done),
             Request::Close => {
                 if let Some(a) = conn.attachment.take() {
                     engine.detach(a, conn.id, now);

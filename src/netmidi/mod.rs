@@ -6,6 +6,7 @@
 //!   datagrams and a clock the caller passes in.
 //! - [`socket`]: a small tokio driver that owns a UDP socket and runs one state machine.
 
+pub mod mdns;
 pub mod packet;
 pub mod session;
 pub mod socket;
@@ -13,4 +14,4 @@ pub mod socket;
 /// The UDP port a host listens on unless told otherwise. The specification registers no
 /// port (discovery over mDNS announces the real one); amidi2net's documentation uses this
 /// one in its examples, so both sides of a hand-made link guess the same.
-pub const DEFAULT_PORT: u16 = 5673;
+pub const DEFAULT_PORT: u16 = crate::core::network::DEFAULT_PORT;

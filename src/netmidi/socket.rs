@@ -100,6 +100,11 @@ fn bind_udp(addr: SocketAddr) -> io::Result<UdpSocket> {
 
 /// Binds `bind` (e.g. `0.0.0.0:5673` or `[::]:5673`; port 0 picks one) and runs a host.
 pub async fn spawn_host(bind: SocketAddr, config: HostConfig) -> io::Result<Driver> {
+    start_host(bind, config)
+}
+
+/// [`spawn_host`] for a caller that is not async itself (it must run inside a tokio runtime).
+pub fn start_host(bind: SocketAddr, config: HostConfig) -> io::Result<Driver> {
     let socket = bind_udp(bind)?;
     start(
         socket,
@@ -110,6 +115,11 @@ pub async fn spawn_host(bind: SocketAddr, config: HostConfig) -> io::Result<Driv
 
 /// Binds an ephemeral port of `host`'s address family and invites `host`.
 pub async fn spawn_client(host: SocketAddr, config: ClientConfig) -> io::Result<Driver> {
+    start_client(host, config)
+}
+
+/// [`spawn_client`] for a caller that is not async itself (it must run inside a tokio runtime).
+pub fn start_client(host: SocketAddr, config: ClientConfig) -> io::Result<Driver> {
     let any = match host {
         SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
         SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),

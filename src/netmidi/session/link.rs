@@ -136,6 +136,10 @@ enum Slot {
     Present(Vec<u32>),
 }
 
+/// A first sequence number from 2 up to below this is taken to mean the peer numbered from 0
+/// and what came before it is missing; from here on up, that the peer numbers from elsewhere.
+const NUMBERING_STARTS_BELOW: usize = 256;
+
 /// The receiving side. `window[0]` is the next expected number and is always missing when
 /// the window is not empty; the window is empty when nothing is out of order.
 struct Rx {
@@ -328,11 +332,21 @@ impl Link {
         if self.rx.ignore_data {
             return;
         }
-        let Some(next) = self.rx.next else {
-            // The first number a peer sends may be anything.
-            self.rx.next = Some(seq.wrapping_add(1));
-            self.deliver(words.to_vec(), delivered);
-            return;
+        let next = match self.rx.next {
+            Some(next) => next,
+            // Numbering starts at 0 (amidi2net's at 1). A first datagram's lone command
+            // comes again as the next one's FEC copy, so a first number from 2 up to a few
+            // datagrams' worth means whole datagrams were lost or overtaken: the gap before
+            // it is asked for.
+            None if (2..NUMBERING_STARTS_BELOW).contains(&usize::from(seq)) => {
+                *self.rx.next.insert(0)
+            }
+            // 0, 1, or a peer that numbers from elsewhere: its first number is the baseline.
+            None => {
+                self.rx.next = Some(seq.wrapping_add(1));
+                self.deliver(words.to_vec(), delivered);
+                return;
+            }
         };
         let ahead = seq_diff(seq, next);
         if ahead < 0 {

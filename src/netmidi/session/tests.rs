@@ -933,3 +933,32 @@ fn several_sessions_at_once_keep_their_data_apart() {
         );
     }
 }
+
+#[test]
+fn a_lost_first_datagram_is_asked_for_again() {
+    let mut p = Pair::up();
+    // One send that fills several datagrams: the second repeats only the last few commands
+    // of the first, so the first ones can come back only by retransmission.
+    let words: Vec<u32> = (0..300).flat_map(|n| note_on((n % 128) as u8)).collect();
+    p.client_sends(&words);
+    let mut flight = std::mem::take(&mut p.flight);
+    assert!(
+        flight.len() >= 3,
+        "the messages fit in {} datagrams",
+        flight.len()
+    );
+    flight.remove(0);
+    for (to_host, bytes) in flight {
+        p.deliver_one(to_host, &bytes);
+    }
+    p.run();
+    p.advance(Duration::from_millis(500));
+    assert_eq!(p.host_got(), words);
+    let id = p.host_session();
+    let recovered = p
+        .host
+        .counters(Some(id))
+        .unwrap()
+        .get(Counter::RetransmitRecovered);
+    assert!(recovered > 0, "nothing was retransmitted: not a test");
+}
