@@ -389,6 +389,28 @@ fn an_unreachable_host_exits_3_and_stop_ends_sessions() {
     status.success();
     assert_eq!(status.json()["network"]["clients"][0]["state"], "up");
 
+    let props = midi(&l.stage, &[], &["endpoint", "properties", "Stage (A)"]);
+    props.success();
+    assert!(
+        props.stdout.contains("hosted on 127.0.0.1:"),
+        "{}",
+        props.stdout
+    );
+    let props = midi(
+        &l.remote,
+        &[],
+        &["endpoint", "properties", "Remote (A)", "--json"],
+    );
+    props.success();
+    let line = props.json()["network"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.starts_with("client of 127.0.0.1:") && line.ends_with("(up)"),
+        "{line}"
+    );
+
     let none = midi(&l.remote, &[], &["network", "stop", "Nowhere (A)"]);
     assert_eq!(none.code, 4, "{}", none.stderr);
 

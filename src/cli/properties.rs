@@ -21,6 +21,9 @@ struct Properties<'a> {
     sent: &'a DirectionStats,
     /// What arrived at this endpoint (the other direction).
     received: &'a DirectionStats,
+    /// The Network MIDI 2.0 host or client sessions on this endpoint, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    network: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -34,7 +37,10 @@ struct PairPart<'a> {
 }
 
 pub(super) fn properties(ctx: &Context, args: PropertiesArgs) -> anyhow::Result<i32> {
-    let pairs = ctx.client()?.list_pairs()?;
+    let mut client = ctx.client()?;
+    let pairs = client.list_pairs()?;
+    // An engine older than the network sessions does not know the request: nothing to show.
+    let sessions = client.network_list().unwrap_or_default();
     let (pair, endpoint) = locate(&pairs, &args.endpoint)?;
     let partner = pair.endpoint(endpoint.side.other());
     let props = Properties {
@@ -49,6 +55,7 @@ pub(super) fn properties(ctx: &Context, args: PropertiesArgs) -> anyhow::Result<
         partner,
         sent: pair.stats(endpoint.side.outgoing()),
         received: pair.stats(partner.side.outgoing()),
+        network: super::network::on_endpoint(&sessions, endpoint.id.as_str()),
     };
     if args.json {
         print_json(&props)?;
@@ -159,6 +166,9 @@ fn text(ctx: &Context, pair: &PairInfo, p: &Properties) -> String {
     ];
     if e.alsa.is_some() {
         rows.insert(rows.len() - 2, ("ALSA", alsa));
+    }
+    if !p.network.is_empty() {
+        rows.push(("Network", p.network.join("; ")));
     }
     format!("{}\n{}", s.bold(&e.name), key_values(s, &rows))
 }
