@@ -37,6 +37,22 @@ fn midi(home: &TestHome, env: &[(&str, &str)], args: &[&str]) -> Outcome {
 }
 
 /// Creates `ROOT (A)`/`ROOT (B)` in `home`, hosts `ROOT (A)` and returns the port.
+/// Creates `Remote (A)` / `(B)` in `remote` and returns `network connect ADDR --endpoint
+/// "Remote (A)" EXTRA…` for it, to try one set of credentials after another.
+fn remote_connector<'a>(remote: &'a TestHome, addr: &'a str) -> impl Fn(&[&str]) -> Outcome + 'a {
+    midi(
+        remote,
+        &[],
+        &["loopback", "create", "--root-name", "Remote"],
+    )
+    .success();
+    move |extra: &[&str]| {
+        let mut args = vec!["network", "connect", addr, "--endpoint", "Remote (A)"];
+        args.extend_from_slice(extra);
+        midi(remote, &[], &args)
+    }
+}
+
 fn host(home: &TestHome, env: &[(&str, &str)], root: &str, extra: &[&str]) -> u16 {
     midi(home, env, &["loopback", "create", "--root-name", root]).success();
     let endpoint = format!("{root} (A)");
@@ -219,23 +235,7 @@ fn a_shared_secret_is_accepted_and_a_wrong_or_missing_one_refused() {
     let (right, wrong) = (right.to_str().unwrap(), wrong.to_str().unwrap());
     let port = host(&stage, &[], "Stage", &["--secret-file", right]);
     let addr = format!("127.0.0.1:{port}");
-    midi(
-        &remote,
-        &[],
-        &["loopback", "create", "--root-name", "Remote"],
-    )
-    .success();
-    let connect = |extra: &[&str]| {
-        let mut args = vec![
-            "network",
-            "connect",
-            addr.as_str(),
-            "--endpoint",
-            "Remote (A)",
-        ];
-        args.extend_from_slice(extra);
-        midi(&remote, &[], &args)
-    };
+    let connect = remote_connector(&remote, &addr);
 
     let refused = connect(&["--secret-file", wrong]);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
@@ -811,23 +811,7 @@ fn a_user_and_password_are_accepted_and_a_wrong_or_missing_password_refused() {
         &["--user", "ada", "--password-file", right],
     );
     let addr = format!("127.0.0.1:{port}");
-    midi(
-        &remote,
-        &[],
-        &["loopback", "create", "--root-name", "Remote"],
-    )
-    .success();
-    let connect = |extra: &[&str]| {
-        let mut args = vec![
-            "network",
-            "connect",
-            addr.as_str(),
-            "--endpoint",
-            "Remote (A)",
-        ];
-        args.extend_from_slice(extra);
-        midi(&remote, &[], &args)
-    };
+    let connect = remote_connector(&remote, &addr);
 
     let refused = connect(&["--user", "ada", "--password-file", wrong]);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
