@@ -493,6 +493,7 @@ impl Bridge {
             .iter()
             .map(|(key, why)| format!("{}: {why}", name_of(key)))
             .collect();
+        status.missing.sort();
     }
 
     fn present(&self, pair: &PairInfo, side: Side) {
@@ -507,7 +508,12 @@ impl Bridge {
         let made = {
             let own = self.tier == Tier::Ump && self.inner.borrow().own_clients < self.client_cap;
             if own {
-                self.own_client(pair, side)
+                // No client of its own (the kernel's 64 may be taken): a port of the shared
+                // client still reaches every application.
+                self.own_client(pair, side).or_else(|own_failed| {
+                    self.shared_port(&endpoint.name)
+                        .map_err(|shared_failed| format!("{own_failed}; {shared_failed}"))
+                })
             } else {
                 self.shared_port(&endpoint.name)
             }
