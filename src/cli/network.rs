@@ -10,7 +10,7 @@ use crate::core::network::{
 use crate::face::output::{self, Fit, Table, errln, outln, print_json};
 use crate::face::{Context, UserError};
 use clap::{Args, Subcommand};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,12 +28,16 @@ unless --bind says otherwise; a wider address is reachable from other machines, 
 those authentication: a shared secret (--secret-file, or the MIDI_NETWORK_SECRET
 environment variable) or a user (--user NAME --password-file FILE). Secrets and passwords
 never come from the command line, and are never printed or logged.
-Advertising over mDNS is not built yet: --no-advertise is accepted so scripts keep working.
+
+--bind takes an IPv4 or IPv6 address (::1 for this machine alone over IPv6, :: for every
+interface in both families). Unless --no-advertise, the host announces itself over mDNS
+on the interface of that address and in its family only.
 
 Examples:
   midi network host \"Stage (A)\"
   midi network host \"Stage (A)\" --port 0 --json        # a free port, printed
   midi network host \"Stage (A)\" --bind 0.0.0.0 --secret-file ~/.config/midi/stage.secret
+  midi network host \"Stage (A)\" --bind ::1 --port 0    # IPv6, this machine alone
   midi network host \"Stage (A)\" --user ada --password-file ~/.config/midi/ada.password
   midi network host \"Stage (A)\" --port 5673 --persistent   # started again with the engine";
 
@@ -50,19 +54,22 @@ Exit status: 3 when no host answers, 1 when the host refuses or authentication f
 Examples:
   midi network connect 192.168.1.20 --root-name \"Stage Link\"
   midi network connect 127.0.0.1:5673 --endpoint \"My Loopback (A)\" --json
+  midi network connect [::1]:5673 --root-name Stage     # IPv6: the address in brackets
   midi network connect stage.local:5673 --root-name Stage --retry --secret-file stage.secret
   midi network connect 192.168.1.20 --root-name Stage --persistent  # kept in the config file";
 
 const DISCOVER_HELP: &str = "\
-Asks over multicast DNS (IPv4) which Network MIDI 2.0 hosts (`_midi2._udp`) there are, and
-lists the endpoint name each announces with its address. --interface ADDR asks on the
-interface that has that address (127.0.0.1 for this machine alone). Hosts started with
-`midi network host` announce themselves on the interface of the address they are bound to,
-unless --no-advertise.
+Asks over multicast DNS, IPv4 and IPv6, which Network MIDI 2.0 hosts (`_midi2._udp`) there
+are, and lists the endpoint name each announces with its address (an IPv6 link-local one
+with its interface, as in [fe80::1%2]:5673). --interface ADDR asks on the interface that has
+that address and in its family alone (127.0.0.1 or ::1 for this machine alone). Hosts
+started with `midi network host` announce themselves on the interface of the address they
+are bound to, in its family, unless --no-advertise.
 
 Examples:
   midi network discover
   midi network discover --interface 127.0.0.1 --json
+  midi network discover --interface ::1
   midi network connect --discover \"Stage (A)\" --root-name Stage";
 
 #[derive(Debug, Subcommand)]
@@ -97,8 +104,9 @@ pub struct HostArgs {
     /// The UDP port to listen on (0 picks a free one)
     #[arg(long, default_value_t = DEFAULT_PORT, value_name = "N")]
     pub port: u16,
-    /// The local address to listen on; wider than loopback is reachable from other machines
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), value_name = "ADDR")]
+    /// The local address to listen on, IPv4 or IPv6; wider than loopback is reachable from
+    /// other machines
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST), value_name = "ADDR", value_parser = bind_address)]
     pub bind: IpAddr,
     /// The endpoint name the host announces (the endpoint's own name by default)
     #[arg(long, value_name = "NAME")]
@@ -121,15 +129,16 @@ pub struct HostArgs {
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// The host: an address or name, with :PORT unless it is the default port
+    /// The host: an address or name, with :PORT unless it is the default port; an IPv6
+    /// address with a port in brackets ([::1]:5673)
     #[arg(value_name = "HOST[:PORT]", required_unless_present = "discover")]
     pub host: Option<String>,
     /// Find the host over mDNS by the endpoint name it announces (ignoring case)
     #[arg(long, value_name = "NAME", conflicts_with = "host")]
     pub discover: Option<String>,
-    /// With --discover: ask on the interface that has this address
-    #[arg(long, value_name = "ADDR", requires = "discover")]
-    pub interface: Option<std::net::Ipv4Addr>,
+    /// With --discover: ask on the interface that has this address, in its family
+    #[arg(long, value_name = "ADDR", requires = "discover", value_parser = interface_address)]
+    pub interface: Option<IpAddr>,
     /// The local endpoint the session takes (id or exact name)
     #[arg(long, value_name = "ENDPOINT", conflicts_with = "root_name")]
     pub endpoint: Option<String>,
@@ -184,9 +193,10 @@ impl LoginArgs {
 
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
-    /// Ask on the interface that has this address (the system's choice by default)
-    #[arg(long, value_name = "ADDR")]
-    pub interface: Option<std::net::Ipv4Addr>,
+    /// Ask on the interface that has this address, in its family (both families, where
+    /// the system lets them, by default)
+    #[arg(long, value_name = "ADDR", value_parser = interface_address)]
+    pub interface: Option<IpAddr>,
     /// How long to wait for answers
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub wait: f64,
@@ -332,26 +342,60 @@ fn absolute(file: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
     .transpose()
 }
 
-/// `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address, resolved to one address.
+/// How a host is written, for the hints of the errors about one.
+const HOST_FORMS: &str = "give HOST or HOST:PORT (192.168.1.20, 192.168.1.20:5673, \
+stage.local:5673), or an IPv6 address, in brackets when a port follows ([::1]:5673, \
+[fe80::1%eth0]:5673)";
+
+fn invalid_host(what: String) -> anyhow::Error {
+    UserError::new(ErrorKind::Invalid, what)
+        .hint(HOST_FORMS)
+        .into()
+}
+
+/// `HOST`, `HOST:PORT`, `[V6]:PORT`, `[V6]` or a bare IPv6 address (a link-local one may
+/// name its interface, `fe80::1%eth0`), resolved to one address.
 fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
     let text = text.trim();
     if let Ok(addr) = text.parse::<SocketAddr>() {
+        if addr.port() == 0 {
+            return Err(invalid_host(format!(
+                "port 0 in {text:?} is no port a host listens on"
+            )));
+        }
         return Ok(addr);
     }
-    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
+    if let Ok(ip) = text.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, DEFAULT_PORT));
     }
+    if let Some(rest) = text.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return Err(invalid_host(format!(
+                "{text:?} opens a bracket it does not close"
+            )));
+        };
+        let port = match (after, after.strip_prefix(':')) {
+            ("", _) => DEFAULT_PORT,
+            (_, Some(port)) => port_number(port, text)?,
+            (_, None) => {
+                return Err(invalid_host(format!(
+                    "{after:?} follows the address in {text:?}, where only :PORT may"
+                )));
+            }
+        };
+        return ipv6_literal(inside, port, text);
+    }
+    if text.contains(']') {
+        return Err(invalid_host(format!(
+            "{text:?} closes a bracket it does not open"
+        )));
+    }
+    // Two colons or more: an IPv6 address without brackets, so without a port.
+    if text.matches(':').count() > 1 {
+        return ipv6_literal(text, DEFAULT_PORT, text);
+    }
     let (name, port) = match text.rsplit_once(':') {
-        Some((name, port)) => (
-            name,
-            port.parse::<u16>().map_err(|_| {
-                UserError::new(
-                    ErrorKind::Invalid,
-                    format!("{port:?} in {text:?} is not a port number"),
-                )
-                .hint("give HOST or HOST:PORT with a port from 1 to 65535")
-            })?,
-        ),
+        Some((name, port)) => (name, port_number(port, text)?),
         None => (text, DEFAULT_PORT),
     };
     let found = (name, port)
@@ -365,6 +409,81 @@ fn resolve(text: &str) -> anyhow::Result<SocketAddr> {
         )
         .hint("give an IP address, or a name this machine can resolve")
         .into()
+    })
+}
+
+fn port_number(port: &str, text: &str) -> anyhow::Result<u16> {
+    port.parse::<u16>().ok().filter(|&p| p != 0).ok_or_else(|| {
+        UserError::new(
+            ErrorKind::Invalid,
+            format!("{port:?} in {text:?} is not a port number from 1 to 65535"),
+        )
+        .hint(HOST_FORMS)
+        .into()
+    })
+}
+
+/// An IPv6 address as written inside brackets (or bare), with an interface after `%`
+/// (a name or an index) for a link-local one.
+fn ipv6_literal(inside: &str, port: u16, text: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(ip) = inside.parse::<Ipv6Addr>() {
+        return Ok(SocketAddr::new(ip.into(), port));
+    }
+    if let Some((ip, interface)) = inside.split_once('%')
+        && ip.parse::<Ipv6Addr>().is_ok()
+    {
+        // The system knows the interface names.
+        return (inside, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| {
+                invalid_host(format!(
+                    "{interface:?} in {text:?} is not an interface of this machine"
+                ))
+            });
+    }
+    Err(invalid_host(format!(
+        "{inside:?} in {text:?} is not an IPv6 address"
+    )))
+}
+
+/// `--bind ADDR`: an IPv4 or IPv6 address alone (brackets allowed).
+fn bind_address(text: &str) -> Result<IpAddr, String> {
+    let right =
+        "give an IP address alone, such as 127.0.0.1, ::1, 0.0.0.0 or :: (the port goes in --port)";
+    let ip = ip_alone(text).map_err(|why| format!("{why}; {right}"))?;
+    if let IpAddr::V6(v6) = ip
+        && v6.is_unicast_link_local()
+    {
+        return Err(format!(
+            "{v6} is link-local, and a host cannot be bound to one without its interface; {right}"
+        ));
+    }
+    Ok(ip)
+}
+
+/// `--interface ADDR`: an address of this machine, IPv4 or IPv6 (brackets allowed).
+fn interface_address(text: &str) -> Result<IpAddr, String> {
+    ip_alone(text)
+        .map_err(|why| format!("{why}; give an address of this machine, such as 127.0.0.1 or ::1"))
+}
+
+fn ip_alone(text: &str) -> Result<IpAddr, String> {
+    let bare = text.trim();
+    let inner = bare
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(bare);
+    if let Ok(ip) = inner.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    Err(if bare.parse::<SocketAddr>().is_ok() {
+        "an address with a port is not an address alone".to_string()
+    } else if inner.contains('%') {
+        "an interface (%NAME) cannot be given here".to_string()
+    } else {
+        "not an IPv4 or IPv6 address (names are not looked up here)".to_string()
     })
 }
 
@@ -407,11 +526,7 @@ fn discover(ctx: &Context, args: DiscoverArgs) -> anyhow::Result<i32> {
 }
 
 /// The address of the host that announces `name` (exit 3 when none does).
-fn discovered(
-    ctx: &Context,
-    name: &str,
-    interface: Option<std::net::Ipv4Addr>,
-) -> anyhow::Result<SocketAddr> {
+fn discovered(ctx: &Context, name: &str, interface: Option<IpAddr>) -> anyhow::Result<SocketAddr> {
     let hosts = ctx.client()?.network_discover(interface, DISCOVER_WAIT)?;
     match hosts
         .iter()
@@ -640,5 +755,56 @@ mod tests {
         assert_eq!(resolve("[::1]:9").unwrap().port(), 9);
         assert_eq!(resolve("::1").unwrap().port(), DEFAULT_PORT);
         assert!(resolve("127.0.0.1:x").is_err());
+    }
+
+    #[test]
+    fn ipv6_hosts_are_written_in_brackets_when_a_port_follows() {
+        let loopback = SocketAddr::new(Ipv6Addr::LOCALHOST.into(), DEFAULT_PORT);
+        assert_eq!(resolve("[::1]").unwrap(), loopback);
+        assert_eq!(resolve(" [::1]:5673 ").unwrap(), loopback);
+        assert_eq!(
+            resolve("[fe80::1%1]:9").unwrap().to_string(),
+            "[fe80::1%1]:9"
+        );
+        assert_eq!(
+            resolve("fe80::1%1").unwrap().to_string(),
+            "[fe80::1%1]:5673"
+        );
+        for wrong in [
+            "[::1]:0",
+            "[::1]:",
+            "[::1]x",
+            "[::1",
+            "::1]",
+            "[::g]:9",
+            "[fe80::1%nosuch0]:9",
+            "1::2::3",
+            "127.0.0.1:0",
+        ] {
+            let e = resolve(wrong).unwrap_err();
+            let e = e.downcast_ref::<UserError>().expect("a user error");
+            assert_eq!(e.kind, ErrorKind::Invalid, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn bind_and_interface_take_an_address_alone() {
+        assert_eq!(bind_address("::1"), Ok(IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        assert_eq!(bind_address("[::]"), Ok(IpAddr::V6(Ipv6Addr::UNSPECIFIED)));
+        assert_eq!(
+            interface_address("127.0.0.1"),
+            Ok(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+        for wrong in [
+            "[::1]:5673",
+            "127.0.0.1:5673",
+            "::1%lo",
+            "localhost",
+            "fe80::1",
+        ] {
+            let e = bind_address(wrong).unwrap_err();
+            assert!(e.contains("--port"), "{wrong}: {e}");
+        }
+        assert!(interface_address("eth0").unwrap_err().contains("::1"));
     }
 }

@@ -32,7 +32,7 @@ impl Client {
     /// The hosts that answer an mDNS query within `wait`.
     pub fn network_discover(
         &mut self,
-        interface: Option<std::net::Ipv4Addr>,
+        interface: Option<std::net::IpAddr>,
         wait: std::time::Duration,
     ) -> Result<Vec<crate::core::network::DiscoveredHost>> {
         let request = Request::NetworkDiscover {

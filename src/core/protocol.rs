@@ -368,11 +368,12 @@ pub enum Request {
     NetworkStop {
         target: String,
     },
-    /// Ask the network (over mDNS, on the interface of `interface`, or the system's choice)
-    /// which hosts there are, waiting `wait_ms` for answers.
+    /// Ask the network (over mDNS, on the interface of `interface` in its family, or in
+    /// both families where the system lets it) which hosts there are, waiting `wait_ms`
+    /// for answers.
     NetworkDiscover {
         #[serde(default)]
-        interface: Option<std::net::Ipv4Addr>,
+        interface: Option<std::net::IpAddr>,
         wait_ms: u64,
     },
 }

@@ -348,7 +348,6 @@ impl Network {
                 let dirty = self.dirty.clone();
                 // Bounded: a client waits for the answer (10 s by default).
                 let wait = Duration::from_millis(wait_ms.min(8_000));
-                let interface = interface.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
                 tokio::task::spawn_local(async move {
                     let result = mdns::browse(interface, wait)
                         .await
@@ -492,16 +491,11 @@ impl Network {
             (None, false) => None,
         };
         let advert = spec.advertise.then(|| {
-            let address = match spec.bind {
-                std::net::IpAddr::V4(v4) => v4,
-                std::net::IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
-            };
             let advert = Advert {
                 instance: identity.endpoint_name().to_string(),
                 endpoint_name: identity.endpoint_name().to_string(),
                 product_instance_id: identity.product_instance_id().to_string(),
-                address,
-                port: driver.local_addr().port(),
+                address: driver.local_addr(),
             };
             (advert, spec.bind)
         });
@@ -1150,7 +1144,7 @@ fn discovered(advert: Advert) -> crate::core::network::DiscoveredHost {
     crate::core::network::DiscoveredHost {
         name: advert.endpoint_name,
         product_instance_id: advert.product_instance_id,
-        address: SocketAddr::new(advert.address.into(), advert.port),
+        address: advert.address,
     }
 }
 

@@ -1,19 +1,23 @@
-//! Discovery over multicast DNS (IPv4): a host announces itself as a `_midi2._udp` service
-//! (a PTR to its instance, an SRV with its port, a TXT with `UMPEndpointName` and
-//! `ProductInstanceId`, an A record with its address) and answers queries for it, on the
-//! interface of the address it is bound to; [`browse`] asks and collects the answers.
+//! Discovery over multicast DNS, IPv4 and IPv6: a host announces itself as a `_midi2._udp`
+//! service (a PTR to its instance, an SRV with its port, a TXT with `UMPEndpointName` and
+//! `ProductInstanceId`, an A or AAAA record with its address) and answers queries for it,
+//! on the interface of the address it is bound to and in that address's family (a host on
+//! `::` on every interface, in both); [`browse`] asks in both families and collects the
+//! answers.
 //!
-//! Only what that takes is encoded and parsed: questions and PTR, SRV, TXT and A records;
-//! names are written without compression and read with it. Every length is checked: a
-//! malformed message is ignored.
+//! Only what that takes is encoded and parsed: questions and PTR, SRV, TXT, A and AAAA
+//! records; names are written without compression and read with it. Every length is
+//! checked: a malformed message is ignored.
 
+use super::interfaces;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 
-/// The mDNS group and port.
+/// The mDNS groups (IPv4, and IPv6 link-local) and port.
 pub const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
+pub const GROUP_V6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0xfb);
 pub const PORT: u16 = 5353;
 /// The service type Network MIDI 2.0 hosts announce.
 pub const SERVICE: &str = "_midi2._udp.local";
@@ -22,6 +26,7 @@ const PTR: u16 = 12;
 const TXT: u16 = 16;
 const SRV: u16 = 33;
 const A: u16 = 1;
+const AAAA: u16 = 28;
 const ANY: u16 = 255;
 const CLASS_IN: u16 = 1;
 /// Set on unique records: receivers replace what they had.
@@ -35,8 +40,10 @@ pub struct Advert {
     pub instance: String,
     pub endpoint_name: String,
     pub product_instance_id: String,
-    pub address: Ipv4Addr,
-    pub port: u16,
+    /// Where the host listens; an unspecified address is sent as no address record (the
+    /// receiver takes the answer's source address instead). An IPv6 link-local address
+    /// found by [`browse`] carries the scope of the interface it was found on.
+    pub address: SocketAddr,
 }
 
 fn label(text: &str) -> &str {
@@ -80,8 +87,17 @@ impl Advert {
         format!("midi-{id}")
     }
 
-    /// A response (id as asked; 0 for an announcement) with the four records, and the
-    /// question when answering a legacy unicast query.
+    /// The address record (A or AAAA), unless the address is unspecified.
+    fn address_record(&self) -> Option<(u16, Vec<u8>)> {
+        match self.address.ip() {
+            IpAddr::V4(a) if !a.is_unspecified() => Some((A, a.octets().to_vec())),
+            IpAddr::V6(a) if !a.is_unspecified() => Some((AAAA, a.octets().to_vec())),
+            _ => None,
+        }
+    }
+
+    /// A response (id as asked; 0 for an announcement) with the PTR, SRV, TXT and address
+    /// records, and the question when answering a legacy unicast query.
     pub fn response(&self, id: u16, echo_question: bool) -> Vec<u8> {
         let service = service_labels();
         let mut instance = vec![self.instance.as_str()];
@@ -92,7 +108,9 @@ impl Advert {
         out.extend_from_slice(&id.to_be_bytes());
         out.extend_from_slice(&0x8400u16.to_be_bytes()); // response, authoritative
         let questions = u16::from(echo_question);
-        for n in [questions, 1, 0, 3] {
+        let address = self.address_record();
+        let additional = 2 + u16::from(address.is_some());
+        for n in [questions, 1, 0, additional] {
             out.extend_from_slice(&n.to_be_bytes());
         }
         if echo_question {
@@ -105,7 +123,7 @@ impl Advert {
         put_record(&mut out, &service, PTR, false, &data);
         data.clear();
         data.extend_from_slice(&[0, 0, 0, 0]); // priority, weight
-        data.extend_from_slice(&self.port.to_be_bytes());
+        data.extend_from_slice(&self.address.port().to_be_bytes());
         put_name(&mut data, &host_name);
         put_record(&mut out, &instance, SRV, true, &data);
         data.clear();
@@ -118,7 +136,9 @@ impl Advert {
             data.extend_from_slice(bytes);
         }
         put_record(&mut out, &instance, TXT, true, &data);
-        put_record(&mut out, &host_name, A, true, &self.address.octets());
+        if let Some((kind, data)) = address {
+            put_record(&mut out, &host_name, kind, true, &data);
+        }
         out
     }
 }
@@ -255,8 +275,36 @@ fn records(msg: &[u8]) -> Option<Vec<Record<'_>>> {
     Some(out)
 }
 
-/// The adverts a response carries (those whose SRV, TXT and address it holds).
-pub fn adverts_in(msg: &[u8], from: Ipv4Addr) -> Vec<Advert> {
+/// The address the host named `target` announces: of the family the answer came in if it
+/// gives one, else of the other, else the answer's own source. A link-local IPv6 address
+/// takes the scope of the interface the answer arrived on.
+fn announced_address(records: &[Record], target: &str, port: u16, from: SocketAddr) -> SocketAddr {
+    let addresses: Vec<IpAddr> = records
+        .iter()
+        .filter(|r| r.name.eq_ignore_ascii_case(target))
+        .filter_map(|r| match (r.kind, r.data.len()) {
+            (A, 4) => Some(IpAddr::from(<[u8; 4]>::try_from(r.data).ok()?)),
+            (AAAA, 16) => Some(IpAddr::from(<[u8; 16]>::try_from(r.data).ok()?)),
+            _ => None,
+        })
+        .filter(|a| !a.is_unspecified() && !a.is_multicast())
+        .collect();
+    let ip = addresses
+        .iter()
+        .find(|a| a.is_ipv6() == from.is_ipv6())
+        .or(addresses.first())
+        .copied()
+        .unwrap_or(from.ip());
+    match (ip, from) {
+        (IpAddr::V6(v6), SocketAddr::V6(f)) if v6.is_unicast_link_local() => {
+            SocketAddr::V6(SocketAddrV6::new(v6, port, 0, f.scope_id()))
+        }
+        _ => SocketAddr::new(ip, port),
+    }
+}
+
+/// The adverts a response from `from` carries (those whose SRV it holds).
+pub fn adverts_in(msg: &[u8], from: SocketAddr) -> Vec<Advert> {
     let Some(records) = records(msg) else {
         return Vec::new();
     };
@@ -276,18 +324,11 @@ pub fn adverts_in(msg: &[u8], from: Ipv4Addr) -> Vec<Advert> {
         }
         let port = u16::from_be_bytes([srv.data[4], srv.data[5]]);
         let target = name_at(srv.data_at + 6).unwrap_or_default();
-        let address = records
-            .iter()
-            .find(|r| r.kind == A && r.name.eq_ignore_ascii_case(&target) && r.data.len() == 4)
-            .map(|r| Ipv4Addr::new(r.data[0], r.data[1], r.data[2], r.data[3]))
-            .filter(|a| !a.is_unspecified())
-            .unwrap_or(from);
         let mut advert = Advert {
             instance: instance.split('.').next().unwrap_or_default().to_string(),
             endpoint_name: String::new(),
             product_instance_id: String::new(),
-            address,
-            port,
+            address: announced_address(&records, &target, port, from),
         };
         if let Some(txt) = records.iter().filter(same).find(|r| r.kind == TXT) {
             let mut rest = txt.data;
@@ -309,8 +350,9 @@ pub fn adverts_in(msg: &[u8], from: Ipv4Addr) -> Vec<Advert> {
     found
 }
 
-/// A socket on the mDNS port (shared with other responders), in the group on `interface`.
-fn responder_socket(interface: Ipv4Addr) -> io::Result<UdpSocket> {
+/// A socket on the mDNS port (shared with other responders), in the IPv4 group on
+/// `interface`.
+fn responder_socket_v4(interface: Ipv4Addr) -> io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_reuse_address(true)?;
@@ -327,40 +369,214 @@ fn responder_socket(interface: Ipv4Addr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
-/// Announces `advert` on the interface of `bind` and answers queries until dropped.
+/// A socket on the mDNS port (shared with other responders), in the IPv6 group on each of
+/// the interfaces `indexes` (an error only when it joins on none).
+fn responder_socket_v6(indexes: &[u32]) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_only_v6(true)?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, PORT, 0, 0)).into())?;
+    let mut joined = Err(io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        "no interface with IPv6 carries multicast",
+    ));
+    for &index in indexes {
+        match socket.join_multicast_v6(&GROUP_V6, index) {
+            Ok(()) => joined = Ok(()),
+            Err(e) if joined.is_err() => joined = Err(e),
+            Err(_) => {}
+        }
+    }
+    joined?;
+    socket.set_multicast_all_v6(false)?;
+    socket.set_multicast_loop_v6(true)?;
+    socket.set_multicast_hops_v6(255)?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// The IPv6 group on the interface `index`.
+fn group_v6(index: u32) -> SocketAddr {
+    SocketAddr::V6(SocketAddrV6::new(GROUP_V6, PORT, 0, index))
+}
+
+/// Announces `advert` on the interface of `bind`, in its family, and answers queries until
+/// dropped. A host on `::` announces in both families on every interface; either family
+/// alone is enough for it to go on.
 pub async fn advertise(advert: Advert, bind: IpAddr) -> io::Result<()> {
-    let interface = match bind {
-        IpAddr::V4(v4) => v4,
-        IpAddr::V6(_) => return Ok(()), // IPv6 discovery is not built
-    };
-    let socket = responder_socket(interface)?;
+    match bind {
+        IpAddr::V4(v4) => advertise_v4(&advert, v4).await,
+        IpAddr::V6(v6) if v6.is_unspecified() => {
+            let (v4, v6) = tokio::join!(
+                advertise_v4(&advert, Ipv4Addr::UNSPECIFIED),
+                advertise_v6(&advert, interfaces::multicast_indexes(), false)
+            );
+            v4.and(v6)
+        }
+        IpAddr::V6(v6) => {
+            let index = interfaces::index_of(v6).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("no interface has the address {v6}"),
+                )
+            })?;
+            advertise_v6(&advert, vec![index], v6.is_loopback()).await
+        }
+    }
+}
+
+async fn advertise_v4(advert: &Advert, interface: Ipv4Addr) -> io::Result<()> {
+    let socket = responder_socket_v4(interface)?;
     let group = SocketAddr::V4(SocketAddrV4::new(GROUP, PORT));
     for _ in 0..2 {
         socket.send_to(&advert.response(0, false), group).await?;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    answer_queries(&socket, advert, interface.is_loopback(), &[group]).await
+}
+
+/// `loopback_only`: the host is this machine's alone, so only its own queries are answered.
+async fn advertise_v6(advert: &Advert, indexes: Vec<u32>, loopback_only: bool) -> io::Result<()> {
+    let socket = responder_socket_v6(&indexes)?;
+    let groups: Vec<SocketAddr> = indexes.iter().map(|&i| group_v6(i)).collect();
+    for _ in 0..2 {
+        send_to_any(&socket, &advert.response(0, false), &groups).await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    answer_queries(&socket, advert, loopback_only, &groups).await
+}
+
+/// Sends `msg` to each of `groups`; an error only when it reaches none.
+async fn send_to_any(socket: &UdpSocket, msg: &[u8], groups: &[SocketAddr]) -> io::Result<()> {
+    let mut sent = Err(io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        "no interface to send on",
+    ));
+    for &group in groups {
+        match socket.send_to(msg, group).await {
+            Ok(_) => sent = Ok(()),
+            Err(e) if sent.is_err() => sent = Err(e),
+            Err(_) => {}
+        }
+    }
+    sent
+}
+
+/// Answers each query for the service: a one-shot query (from another port than mDNS's)
+/// directly, any other on the group it came in on (every group when that is unknown).
+async fn answer_queries(
+    socket: &UdpSocket,
+    advert: &Advert,
+    loopback_only: bool,
+    groups: &[SocketAddr],
+) -> io::Result<()> {
     let mut buf = vec![0u8; 9000];
     loop {
         let (n, from) = socket.recv_from(&mut buf).await?;
         let Some(id) = asks_for_service(&buf[..n]) else {
             continue;
         };
-        // A host on the loopback address is this machine's alone.
-        if interface.is_loopback() && !from.ip().is_loopback() {
+        if loopback_only && !from.ip().is_loopback() {
             continue;
         }
-        // A query from another port is a one-shot one: it gets its answer directly.
         if from.port() != PORT {
             socket.send_to(&advert.response(id, true), from).await?;
+            continue;
+        }
+        let response = advert.response(0, false);
+        let scope = match from {
+            SocketAddr::V6(f) => f.scope_id(),
+            SocketAddr::V4(_) => 0,
+        };
+        let arrived_on: Vec<SocketAddr> = groups
+            .iter()
+            .copied()
+            .filter(|g| matches!(g, SocketAddr::V6(g) if g.scope_id() == scope))
+            .collect();
+        let to = if arrived_on.is_empty() {
+            groups
         } else {
-            socket.send_to(&advert.response(0, false), group).await?;
+            &arrived_on[..]
+        };
+        send_to_any(socket, &response, to).await?;
+    }
+}
+
+/// Where [`browse`] asks: IPv4 on an interface (`0.0.0.0` for the system's choice), IPv6
+/// on interfaces by index.
+struct BrowsePlan {
+    v4: Option<Ipv4Addr>,
+    v6: Vec<u32>,
+}
+
+fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
+    Ok(match interface {
+        None => BrowsePlan {
+            v4: Some(Ipv4Addr::UNSPECIFIED),
+            v6: interfaces::multicast_indexes(),
+        },
+        Some(IpAddr::V4(v4)) => BrowsePlan {
+            v4: Some(v4),
+            v6: Vec::new(),
+        },
+        Some(IpAddr::V6(v6)) if v6.is_unspecified() => BrowsePlan {
+            v4: None,
+            v6: interfaces::multicast_indexes(),
+        },
+        Some(IpAddr::V6(v6)) => BrowsePlan {
+            v4: None,
+            v6: vec![interfaces::index_of(v6).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("no interface has the address {v6}"),
+                )
+            })?],
+        },
+    })
+}
+
+/// Asks for hosts over IPv4 on the interface of `interface` and over IPv6 on every
+/// interface with multicast (or, for an address of one family, on its interface alone),
+/// and collects the answers that arrive within `wait`, each host once. An error only when
+/// no question could be sent at all.
+pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec<Advert>> {
+    let plan = browse_plan(interface)?;
+    let deadline = tokio::time::Instant::now() + wait;
+    let v4 = async {
+        match plan.v4 {
+            Some(v4) => browse_v4(v4, deadline).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let v6 = async {
+        match plan.v6.is_empty() {
+            false => browse_v6(&plan.v6, deadline).await.map(Some),
+            // Asked for IPv6 (by an address) with no interface to ask on.
+            true if plan.v4.is_none() => Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                "no interface with IPv6 carries multicast",
+            )),
+            true => Ok(None),
+        }
+    };
+    let (v4, v6) = tokio::join!(v4, v6);
+    match (v4, v6) {
+        (Err(e), Err(_)) | (Err(e), Ok(None)) | (Ok(None), Err(e)) => Err(e),
+        (v4, v6) => {
+            let mut found: Vec<Advert> = Vec::new();
+            for advert in [v4, v6].into_iter().flatten().flatten().flatten() {
+                if !found.contains(&advert) {
+                    found.push(advert);
+                }
+            }
+            Ok(found)
         }
     }
 }
 
-/// Asks for hosts on the interface of `interface` (the system's choice when unspecified)
-/// and collects the answers that arrive within `wait`, each host once.
-pub async fn browse(interface: Ipv4Addr, wait: Duration) -> io::Result<Vec<Advert>> {
+async fn browse_v4(interface: Ipv4Addr, deadline: tokio::time::Instant) -> io::Result<Vec<Advert>> {
     use socket2::{Domain, Protocol, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
     socket.set_nonblocking(true)?;
@@ -370,15 +586,35 @@ pub async fn browse(interface: Ipv4Addr, wait: Duration) -> io::Result<Vec<Adver
     socket.set_multicast_loop_v4(true)?;
     socket.bind(&SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).into())?;
     let socket = UdpSocket::from_std(socket.into())?;
-    let id = (std::process::id() & 0xFFFF) as u16 | 1;
     let group = SocketAddr::V4(SocketAddrV4::new(GROUP, PORT));
-    socket.send_to(&query(id), group).await?;
+    socket.send_to(&query(query_id()), group).await?;
+    Ok(collect(&socket, deadline).await)
+}
+
+async fn browse_v6(indexes: &[u32], deadline: tokio::time::Instant) -> io::Result<Vec<Advert>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_only_v6(true)?;
+    socket.set_nonblocking(true)?;
+    socket.set_multicast_loop_v6(true)?;
+    socket.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, 0, 0, 0)).into())?;
+    let socket = UdpSocket::from_std(socket.into())?;
+    let groups: Vec<SocketAddr> = indexes.iter().map(|&i| group_v6(i)).collect();
+    send_to_any(&socket, &query(query_id()), &groups).await?;
+    Ok(collect(&socket, deadline).await)
+}
+
+fn query_id() -> u16 {
+    (std::process::id() & 0xFFFF) as u16 | 1
+}
+
+/// The adverts that arrive on `socket` until `deadline`, each once.
+async fn collect(socket: &UdpSocket, deadline: tokio::time::Instant) -> Vec<Advert> {
     let mut found: Vec<Advert> = Vec::new();
     let mut buf = vec![0u8; 9000];
-    let deadline = tokio::time::Instant::now() + wait;
     while let Ok(got) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await {
-        let (n, from) = got?;
-        let IpAddr::V4(from) = from.ip() else {
+        // A failed receive (an ICMP error for one of the questions, say) ends nothing.
+        let Ok((n, from)) = got else {
             continue;
         };
         for advert in adverts_in(&buf[..n], from) {
@@ -387,43 +623,195 @@ pub async fn browse(interface: Ipv4Addr, wait: Duration) -> io::Result<Vec<Adver
             }
         }
     }
-    Ok(found)
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn stage() -> Advert {
         Advert {
             instance: "Stage (A)".into(),
             endpoint_name: "Stage (A)".into(),
             product_instance_id: "abc123".into(),
-            address: Ipv4Addr::LOCALHOST,
-            port: 5673,
+            address: "127.0.0.1:5673".parse().unwrap(),
         }
+    }
+
+    fn stage_at(address: &str) -> Advert {
+        Advert {
+            address: address.parse().unwrap(),
+            ..stage()
+        }
+    }
+
+    fn from(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    /// The kinds of the address records in a response.
+    fn address_kinds(msg: &[u8]) -> Vec<u16> {
+        records(msg)
+            .unwrap()
+            .iter()
+            .map(|r| r.kind)
+            .filter(|&k| k == A || k == AAAA)
+            .collect()
     }
 
     #[test]
     fn a_response_carries_the_advert_and_a_query_is_recognised() {
         let advert = stage();
-        let found = adverts_in(&advert.response(7, true), Ipv4Addr::new(192, 0, 2, 1));
+        let found = adverts_in(&advert.response(7, true), from("192.0.2.1:5353"));
         assert_eq!(found, vec![advert]);
         assert_eq!(asks_for_service(&query(9)), Some(9));
         assert_eq!(asks_for_service(&stage().response(0, false)), None);
     }
 
     #[test]
+    fn an_ipv6_host_is_announced_with_an_aaaa_record() {
+        let advert = stage_at("[::1]:5673");
+        let response = advert.response(0, false);
+        assert_eq!(address_kinds(&response), vec![AAAA]);
+        let aaaa = records(&response)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.kind == AAAA)
+            .unwrap();
+        assert_eq!(aaaa.data, Ipv6Addr::LOCALHOST.octets());
+        assert_eq!(aaaa.name, "midi-abc123.local");
+        // Found over IPv6 or over IPv4: the announced address wins over the source.
+        assert_eq!(
+            adverts_in(&response, from("[::1]:5353")),
+            vec![advert.clone()]
+        );
+        assert_eq!(adverts_in(&response, from("127.0.0.1:5353")), vec![advert]);
+        assert_eq!(address_kinds(&stage().response(0, false)), vec![A]);
+    }
+
+    #[test]
+    fn a_link_local_address_takes_the_scope_it_arrived_on() {
+        let advert = stage_at("[fe80::1]:5673");
+        let found = adverts_in(&advert.response(0, false), from("[fe80::2%4]:5353"));
+        assert_eq!(found[0].address, from("[fe80::1%4]:5673"));
+        // A global address needs no scope.
+        let advert = stage_at("[fd00::2]:5673");
+        let found = adverts_in(&advert.response(0, false), from("[fe80::2%4]:5353"));
+        assert_eq!(found[0].address, from("[fd00::2]:5673"));
+    }
+
+    #[test]
+    fn a_host_on_every_address_is_found_at_the_source_of_its_answer() {
+        for (bound, source) in [
+            ("[::]:5673", "[fe80::2%3]:5353"),
+            ("0.0.0.0:5673", "192.0.2.7:5353"),
+        ] {
+            let response = stage_at(bound).response(0, false);
+            assert_eq!(address_kinds(&response), Vec::<u16>::new());
+            let found = adverts_in(&response, from(source));
+            let mut expected = from(source);
+            expected.set_port(5673);
+            assert_eq!(found[0].address, expected, "bound to {bound}");
+        }
+    }
+
+    #[test]
+    fn address_records_of_the_wrong_length_or_an_unusable_address_are_not_taken() {
+        let response = stage_at("[fd00::2]:5673").response(0, false);
+        let aaaa_at = response.len() - 16;
+        let source = from("[fe80::9%2]:5353");
+        let source_at_port = from("[fe80::9%2]:5673");
+        // Unspecified, multicast: the source instead.
+        for bad in [Ipv6Addr::UNSPECIFIED, GROUP_V6] {
+            let mut msg = response.clone();
+            msg[aaaa_at..].copy_from_slice(&bad.octets());
+            assert_eq!(adverts_in(&msg, source)[0].address, source_at_port);
+        }
+        // An AAAA record whose length says 4 bytes: the message no longer parses as one
+        // record, or the record is not an address.
+        let mut msg = response.clone();
+        msg[aaaa_at - 2..aaaa_at].copy_from_slice(&4u16.to_be_bytes());
+        msg.truncate(aaaa_at + 4);
+        assert_eq!(adverts_in(&msg, source)[0].address, source_at_port);
+    }
+
+    #[test]
     fn truncated_and_looping_messages_are_ignored() {
-        let response = stage().response(0, false);
-        for n in 0..response.len() {
-            let _ = adverts_in(&response[..n], Ipv4Addr::LOCALHOST);
-            let _ = asks_for_service(&response[..n]);
+        for response in [
+            stage().response(0, false),
+            stage_at("[fe80::1]:5673").response(3, true),
+        ] {
+            for n in 0..response.len() {
+                let _ = adverts_in(&response[..n], from("[fe80::1%1]:5353"));
+                let _ = asks_for_service(&response[..n]);
+            }
         }
         // A name that points at itself.
         let mut looping = query(1);
         looping.truncate(12);
         looping.extend_from_slice(&[0xC0, 12, 0, 12, 0, 1]);
         assert_eq!(asks_for_service(&looping), None);
+    }
+
+    fn any_address() -> impl Strategy<Value = SocketAddr> {
+        prop_oneof![
+            (any::<[u8; 4]>(), any::<u16>()).prop_map(|(a, p)| SocketAddr::from((a, p))),
+            (any::<[u8; 16]>(), any::<u16>()).prop_map(|(a, p)| SocketAddr::from((a, p))),
+        ]
+    }
+
+    proptest! {
+        /// What a host announces is what a browser reads back, whichever family it is in
+        /// (a link-local IPv6 address with the scope of the answer's source).
+        #[test]
+        fn every_advert_reads_back(
+            address in any_address(),
+            name in "[ -~]{1,40}",
+            id in "[a-z0-9]{0,16}",
+            source_scope in 1u32..64,
+        ) {
+            let advert = Advert {
+                instance: name.clone(),
+                endpoint_name: name,
+                product_instance_id: id,
+                address,
+            };
+            let source = SocketAddr::V6(SocketAddrV6::new("fe80::5".parse().unwrap(), 5353, 0, source_scope));
+            let found = adverts_in(&advert.response(1, true), source);
+            prop_assert_eq!(found.len(), 1);
+            let got = found[0].address;
+            prop_assert_eq!(got.port(), address.port());
+            let ip = address.ip();
+            if ip.is_unspecified() || ip.is_multicast() {
+                prop_assert_eq!(got.ip(), source.ip());
+            } else {
+                prop_assert_eq!(got.ip(), ip);
+            }
+            if let SocketAddr::V6(v6) = got
+                && v6.ip().is_unicast_link_local()
+            {
+                prop_assert_eq!(v6.scope_id(), source_scope);
+            }
+            prop_assert_eq!(&found[0].endpoint_name, &advert.endpoint_name);
+            prop_assert_eq!(&found[0].product_instance_id, &advert.product_instance_id);
+        }
+
+        /// Arbitrary bytes, and a real response with any byte changed, never panic.
+        #[test]
+        fn arbitrary_messages_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..600),
+            at in any::<usize>(),
+            value in any::<u8>(),
+        ) {
+            let _ = adverts_in(&bytes, from("[::1]:5353"));
+            let _ = asks_for_service(&bytes);
+            let mut msg = stage_at("[fe80::1]:5673").response(0, false);
+            let i = at % msg.len();
+            msg[i] = value;
+            let _ = adverts_in(&msg, from("[fe80::1%1]:5353"));
+            let _ = asks_for_service(&msg);
+        }
     }
 }

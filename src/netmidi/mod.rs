@@ -5,7 +5,10 @@
 //! - [`session`]: the sans-IO state machines for both roles, host and client, driven by
 //!   datagrams and a clock the caller passes in.
 //! - [`socket`]: a small tokio driver that owns a UDP socket and runs one state machine.
+//! - [`mdns`]: discovery (`_midi2._udp`) over IPv4 and IPv6 multicast DNS, with
+//!   [`interfaces`] naming the IPv6 interfaces a group is joined on.
 
+pub mod interfaces;
 pub mod mdns;
 pub mod packet;
 pub mod session;
