@@ -381,7 +381,7 @@ fn responder_socket_v6(indexes: &[u32]) -> io::Result<UdpSocket> {
     socket.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, PORT, 0, 0)).into())?;
     let mut joined = Err(io::Error::new(
         io::ErrorKind::AddrNotAvailable,
-        "no interface with IPv6 carries multicast",
+        "no interface has IPv6",
     ));
     for &index in indexes {
         match socket.join_multicast_v6(&GROUP_V6, index) {
@@ -411,7 +411,7 @@ pub async fn advertise(advert: Advert, bind: IpAddr) -> io::Result<()> {
         IpAddr::V6(v6) if v6.is_unspecified() => {
             let (v4, v6) = tokio::join!(
                 advertise_v4(&advert, Ipv4Addr::UNSPECIFIED),
-                advertise_v6(&advert, interfaces::multicast_indexes(), false)
+                advertise_v6(&advert, interfaces::ipv6_indexes(), false)
             );
             v4.and(v6)
         }
@@ -478,7 +478,9 @@ async fn answer_queries(
         let Some(id) = asks_for_service(&buf[..n]) else {
             continue;
         };
-        if loopback_only && !from.ip().is_loopback() {
+        // A question sent on the loopback interface with no address to send from (the
+        // system's choice where loopback is the only interface) comes from 0.0.0.0.
+        if loopback_only && !(from.ip().is_loopback() || from.ip().is_unspecified()) {
             continue;
         }
         if from.port() != PORT {
@@ -515,7 +517,7 @@ fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
     Ok(match interface {
         None => BrowsePlan {
             v4: Some(Ipv4Addr::UNSPECIFIED),
-            v6: interfaces::multicast_indexes(),
+            v6: interfaces::ipv6_indexes(),
         },
         Some(IpAddr::V4(v4)) => BrowsePlan {
             v4: Some(v4),
@@ -523,7 +525,7 @@ fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
         },
         Some(IpAddr::V6(v6)) if v6.is_unspecified() => BrowsePlan {
             v4: None,
-            v6: interfaces::multicast_indexes(),
+            v6: interfaces::ipv6_indexes(),
         },
         Some(IpAddr::V6(v6)) => BrowsePlan {
             v4: None,
@@ -538,7 +540,7 @@ fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
 }
 
 /// Asks for hosts over IPv4 on the interface of `interface` and over IPv6 on every
-/// interface with multicast (or, for an address of one family, on its interface alone),
+/// interface that has IPv6 (or, for an address of one family, on its interface alone),
 /// and collects the answers that arrive within `wait`, each host once. An error only when
 /// no question could be sent at all.
 pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec<Advert>> {
@@ -556,7 +558,7 @@ pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec
             // Asked for IPv6 (by an address) with no interface to ask on.
             true if plan.v4.is_none() => Err(io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
-                "no interface with IPv6 carries multicast",
+                "no interface has IPv6",
             )),
             true => Ok(None),
         }
