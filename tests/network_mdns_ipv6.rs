@@ -3,7 +3,7 @@
 //! groups, so no multicast datagram can leave the machine): an engine hosts `Studio Bus (A)`
 //! on `::1`, a second engine finds it with `network discover` at an IPv6 address and joins
 //! it with `connect --discover`, and a note crosses both ways. A host on 127.0.0.1 beside it
-//! stays in IPv4: asked over IPv6 alone, only the `::1` host answers.
+//! stays in IPv4: asked over IPv6 alone, it does not answer, while one on `::` does.
 
 mod common;
 
@@ -69,8 +69,10 @@ set -e
 export MIDI_NO_ALSA=1 NO_COLOR=1
 MIDI_HOME="$STUDIO" "$MIDI" loopback create --root-name "Studio Bus" >/dev/null
 MIDI_HOME="$STUDIO" "$MIDI" loopback create --root-name "Four" >/dev/null
+MIDI_HOME="$STUDIO" "$MIDI" loopback create --root-name "Every" >/dev/null
 MIDI_HOME="$STUDIO" "$MIDI" network host "Studio Bus (A)" --bind ::1 --port 0 >/dev/null
 MIDI_HOME="$STUDIO" "$MIDI" network host "Four (A)" --bind 127.0.0.1 --port 0 >/dev/null
+MIDI_HOME="$STUDIO" "$MIDI" network host "Every (A)" --bind :: --port 0 2>/dev/null >/dev/null
 MIDI_HOME="$REMOTE" "$MIDI" network discover --json > "$REMOTE/both.json"
 MIDI_HOME="$REMOTE" "$MIDI" network discover --interface ::1 --json > "$REMOTE/six.json"
 MIDI_HOME="$REMOTE" "$MIDI" network connect --discover "studio bus (a)" --root-name Remote --json > "$REMOTE/connect.json"
@@ -117,6 +119,10 @@ MIDI_HOME="$REMOTE" "$MIDI" network connect --discover "studio bus (a)" --root-n
     let six = read("six.json");
     assert_eq!(named(&six, "Studio Bus (A)"), studio_bus, "{six}");
     assert!(named(&six, "Four (A)").is_empty(), "{six}");
+    // A host on `::` is in the IPv6 group on every interface, the loopback one here.
+    let every = named(&six, "Every (A)");
+    assert_eq!(every.len(), 1, "{six}");
+    assert!(every[0].starts_with("[::1]:"), "{six}");
 
     let connected = read("connect.json");
     assert_eq!(connected["state"], "up");
