@@ -615,9 +615,9 @@ async fn collect(socket: &UdpSocket, deadline: tokio::time::Instant) -> Vec<Adve
     let mut found: Vec<Advert> = Vec::new();
     let mut buf = vec![0u8; 9000];
     while let Ok(got) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await {
-        // A failed receive (an ICMP error for one of the questions, say) ends nothing.
+        // A failed receive ends the wait (rather than spinning on it) with what came.
         let Ok((n, from)) = got else {
-            continue;
+            break;
         };
         for advert in adverts_in(&buf[..n], from) {
             if !found.contains(&advert) {
