@@ -5,8 +5,8 @@
 //! nanoseconds from `/proc/<pid>/task/*/schedstat`, or `utime + stime` in clock ticks from
 //! `/proc/<pid>/stat` where that is missing), so the load generator's own work never counts.
 
-use super::{PrivateEngine, STALL};
-use crate::client::{EndpointConnection, Received};
+use super::{Link, PrivateEngine, STALL};
+use crate::core::protocol::TimedMessage;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,96 +21,119 @@ pub struct Cost {
     pub seconds: f64,
     pub sent: u64,
     pub delivered: u64,
-    /// The engine's CPU time over the run, nanoseconds.
-    pub engine_cpu_ns: u64,
+    /// The serving process's CPU time over the run, nanoseconds.
+    pub cpu_ns: u64,
+    /// Times its threads went to sleep over the run (voluntary context switches): how often
+    /// it had to be woken.
+    pub sleeps: u64,
 }
 
 impl Cost {
     pub fn cpu_ns_per_message(&self) -> f64 {
-        self.engine_cpu_ns as f64 / self.delivered.max(1) as f64
+        self.cpu_ns as f64 / self.delivered.max(1) as f64
     }
 
-    /// The engine's CPU time as a share of one core over the run (1.0 = a whole core).
+    /// The CPU time as a share of one core over the run (1.0 = a whole core).
     pub fn core_share(&self) -> f64 {
-        self.engine_cpu_ns as f64 / 1e9 / self.seconds
+        self.cpu_ns as f64 / 1e9 / self.seconds
+    }
+
+    pub fn sleeps_per_message(&self) -> f64 {
+        self.sleeps as f64 / self.delivered.max(1) as f64
     }
 }
 
-/// Runs [`PAIRS`] pairs at [`RATE_PER_S`] both ways for `seconds`; `tick` gets the share of
-/// the run done (0.0–1.0).
+/// The engine's ends of [`PAIRS`] fresh pairs: A, B, A, B, … (end `k`'s peer is `k ^ 1`).
+pub fn engine_ends(engine: &PrivateEngine) -> anyhow::Result<Vec<Box<dyn Link>>> {
+    let mut ends: Vec<Box<dyn Link>> = Vec::with_capacity(2 * PAIRS);
+    for p in 0..PAIRS {
+        let (a, mut bs) = engine.links(&format!("musical {p}"), 1)?;
+        ends.push(Box::new(a));
+        ends.push(Box::new(bs.remove(0)));
+    }
+    Ok(ends)
+}
+
+/// Runs the pairs of `ends` (end `k`'s peer is `k ^ 1`) at [`RATE_PER_S`] both ways for
+/// `seconds`, reading the CPU time of process `pid` (the engine, or the baseline relay)
+/// around the run; `tick` gets the share of the run done (0.0–1.0).
 pub fn musical_rates(
-    engine: &PrivateEngine,
+    pid: u32,
+    ends: Vec<Box<dyn Link>>,
     seconds: f64,
     tick: &(dyn Fn(f64) + Sync),
 ) -> anyhow::Result<Cost> {
-    let pid = engine.client()?.engine_pid();
-    // Endpoint k's peer is k ^ 1: the A and B of the same pair.
-    let mut ends = Vec::with_capacity(2 * PAIRS);
-    for p in 0..PAIRS {
-        let (a, mut bs) = engine.links(&format!("musical {p}"), 1)?;
-        ends.push(a);
-        ends.push(bs.remove(0));
-    }
     let sent: Vec<AtomicU64> = (0..ends.len()).map(|_| AtomicU64::new(0)).collect();
     let sending_done = Barrier::new(ends.len());
     let cpu_before = cpu_time_ns(pid)?;
+    let sleeps_before = sleeps(pid);
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(seconds);
     let count = ends.len();
-    let delivered = std::thread::scope(|s| -> anyhow::Result<u64> {
+    let (delivered, (cpu_after, sleeps_after), ends) = std::thread::scope(|s| -> anyhow::Result<_> {
         let handles: Vec<_> = ends
             .into_iter()
             .enumerate()
-            .map(|(k, conn)| {
+            .map(|(k, link)| {
                 let (sent, done) = (&sent, &sending_done);
                 // Players are not in lockstep: each starts at its own point in the period.
                 let phase = Duration::from_secs(1) / RATE_PER_S * k as u32 / count as u32;
                 let tick = (k == 0).then_some(tick);
-                s.spawn(move || play(conn, k, started + phase, end, sent, done, tick))
+                s.spawn(move || play(link, k, started + phase, end, sent, done, tick))
             })
             .collect();
-        let mut total = 0;
+        let (mut total, mut kept) = (0, Vec::with_capacity(count));
         for h in handles {
-            total += h
+            let (got, link) = h
                 .join()
                 .map_err(|_| anyhow::anyhow!("a player thread panicked"))??;
+            total += got;
+            kept.push(link);
         }
-        Ok(total)
+        // Read before the links close: a relay's threads end with their connections, and
+        // the CPU time of a thread that has ended is no longer listed.
+        Ok((total, (cpu_time_ns(pid)?, sleeps(pid)), kept))
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let engine_cpu_ns = cpu_time_ns(pid)?.saturating_sub(cpu_before);
+    drop(ends);
     Ok(Cost {
         seconds,
         sent: sent.iter().map(|c| c.load(Ordering::Acquire)).sum(),
         delivered,
-        engine_cpu_ns,
+        cpu_ns: cpu_after.saturating_sub(cpu_before),
+        sleeps: sleeps_after.saturating_sub(sleeps_before),
     })
 }
 
-/// One player on endpoint `k`: sends one message per period until `end`, receiving what its
+/// One player on end `k`: sends one message per period until `end`, receiving what its
 /// peer sends in between; then drains until it has everything its peer sent. Returns how many
-/// messages it received.
+/// messages it received, and its link (still open).
 fn play(
-    mut conn: EndpointConnection,
+    mut link: Box<dyn Link>,
     k: usize,
     first: Instant,
     end: Instant,
     sent: &[AtomicU64],
     sending_done: &Barrier,
     tick: Option<&(dyn Fn(f64) + Sync)>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, Box<dyn Link>)> {
     let period = Duration::from_secs(1) / RATE_PER_S;
-    let note = [if k.is_multiple_of(2) {
-        0x2090_3C64
-    } else {
-        0x2080_3C00
-    }];
+    let note = [TimedMessage::new(
+        0,
+        &[if k.is_multiple_of(2) {
+            0x2090_3C64
+        } else {
+            0x2080_3C00
+        }],
+    )
+    .expect("a valid UMP")];
     let total = end.saturating_duration_since(first).as_secs_f64();
     let (mut next, mut got, mut mine) = (first, 0u64, 0u64);
+    let mut inbox = Vec::new();
     while next < end {
         let now = Instant::now();
         if now >= next {
-            conn.send(&note)?;
+            link.send(&note)?;
             mine += 1;
             next += period;
             if let Some(tick) = tick
@@ -120,25 +143,20 @@ fn play(
             }
             continue;
         }
-        got += received(conn.receive(Some(next - now))?);
+        got += link.receive(next - now, &mut inbox)? as u64;
+        inbox.clear();
     }
     sent[k].store(mine, Ordering::Release);
     sending_done.wait();
     let expected = sent[k ^ 1].load(Ordering::Acquire);
     while got < expected {
-        match conn.receive(Some(STALL))? {
-            None => break, // stalled: the rest is lost
-            r => got += received(r),
+        match link.receive(STALL, &mut inbox)? {
+            0 => break, // stalled: the rest is lost
+            n => got += n as u64,
         }
+        inbox.clear();
     }
-    Ok(got)
-}
-
-fn received(r: Option<Received>) -> u64 {
-    match r {
-        Some(Received::Messages(m)) => m.len() as u64,
-        Some(Received::Overflow { .. }) | None => 0,
-    }
+    Ok((got, link))
 }
 
 /// A process's CPU time so far (user + system, all its live threads), in nanoseconds.
@@ -147,6 +165,22 @@ pub fn cpu_time_ns(pid: u32) -> anyhow::Result<u64> {
         Some(ns) => Ok(ns),
         None => stat_ticks_ns(pid),
     }
+}
+
+/// Voluntary context switches of every live thread of a process (0 where `/proc` lacks them).
+fn sleeps(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
 }
 
 /// The first field of each thread's `schedstat` is its time on a CPU, in nanoseconds.

@@ -357,22 +357,38 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// A baseline serving one pair: its A and its B link.
     pub fn start(
         dir: &Path,
         tag: &str,
         kind: BaselineKind,
     ) -> anyhow::Result<(Relay, RelayLink, RelayLink)> {
+        let (relay, mut links) = Relay::start_pairs(dir, tag, kind, 1)?;
+        let b = links.pop().expect("two links");
+        let a = links.pop().expect("two links");
+        Ok((relay, a, b))
+    }
+
+    /// A baseline serving `pairs` pairs: links A, B, A, B, … (link `k`'s peer is `k ^ 1`).
+    pub fn start_pairs(
+        dir: &Path,
+        tag: &str,
+        kind: BaselineKind,
+        pairs: usize,
+    ) -> anyhow::Result<(Relay, Vec<RelayLink>)> {
         let socket = dir.join(format!("baseline-{tag}.sock"));
-        let child = std::process::Command::new(std::env::current_exe()?)
-            .arg("bench")
-            .arg(kind.flag())
-            .arg(&socket)
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.arg("bench").arg(kind.flag()).arg(&socket);
+        if pairs != 1 {
+            command.arg("--relay-pairs").arg(pairs.to_string());
+        }
+        let child = command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .spawn()?;
         let relay = Relay { child, socket };
         let deadline = Instant::now() + Duration::from_secs(10);
-        let a = loop {
+        let first = loop {
             match RelayLink::connect(&relay.socket) {
                 Ok(l) => break l,
                 Err(e) if Instant::now() > deadline => {
@@ -381,9 +397,17 @@ impl Relay {
                 Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
         };
-        // Accepted in order: the first connection is A, the second B.
-        let b = RelayLink::connect(&relay.socket)?;
-        Ok((relay, a, b))
+        // Accepted in order: of each two connections, the first is A, the second B.
+        let mut links = vec![first];
+        for _ in 1..2 * pairs {
+            links.push(RelayLink::connect(&relay.socket)?);
+        }
+        Ok((relay, links))
+    }
+
+    /// The baseline process, whose CPU time the cost measure reads.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

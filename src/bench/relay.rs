@@ -6,18 +6,23 @@ use std::io::{self, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
-/// Serves one pair of clients: the first to connect is side A, the second side B. Every byte
-/// from one goes to the other until either hangs up.
-pub fn serve(socket: &Path) -> io::Result<()> {
+/// Serves `pairs` pairs of clients: of each two that connect, the first is side A and the
+/// second side B. Every byte from one goes to the other until either hangs up; each
+/// direction is a thread blocked in `read`, the least a relay can do per message.
+pub fn serve(socket: &Path, pairs: usize) -> io::Result<()> {
     let _ = std::fs::remove_file(socket);
     let listener = UnixListener::bind(socket)?;
-    let (a, _) = listener.accept()?;
-    let (b, _) = listener.accept()?;
-    let (a2, b2) = (a.try_clone()?, b.try_clone()?);
-    let forward = std::thread::spawn(move || copy(a, b));
-    let backward = std::thread::spawn(move || copy(b2, a2));
-    let _ = forward.join();
-    let _ = backward.join();
+    let mut threads = Vec::with_capacity(2 * pairs);
+    for _ in 0..pairs {
+        let (a, _) = listener.accept()?;
+        let (b, _) = listener.accept()?;
+        let (a2, b2) = (a.try_clone()?, b.try_clone()?);
+        threads.push(std::thread::spawn(move || copy(a, b)));
+        threads.push(std::thread::spawn(move || copy(b2, a2)));
+    }
+    for t in threads {
+        let _ = t.join();
+    }
     let _ = std::fs::remove_file(socket);
     Ok(())
 }

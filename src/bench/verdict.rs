@@ -20,6 +20,8 @@ pub enum Unit {
     Count,
     /// A share of one core (1.0 = a whole core).
     Core,
+    /// A plain fraction, such as a count per message.
+    Plain,
 }
 
 impl Unit {
@@ -37,6 +39,7 @@ impl Unit {
             Unit::PerSecond => format!("{:.0} k/s", v / 1e3),
             Unit::Count => format!("{v:.0}"),
             Unit::Core => format!("{:.1} %", v * 100.0),
+            Unit::Plain => format!("{v:.2}"),
         }
     }
 
@@ -48,6 +51,7 @@ impl Unit {
             Unit::PerSecond => format!("{} M/s", v / 1e6),
             Unit::Count => format!("{v}"),
             Unit::Core => format!("{} %", v * 100.0),
+            Unit::Plain => format!("{v}"),
         }
     }
 }

@@ -260,6 +260,9 @@ pub struct BenchArgs {
     /// Internal: run the baseline relay on this socket (the bench starts it itself)
     #[arg(long, hide = true, value_name = "PATH")]
     pub relay_socket: Option<PathBuf>,
+    /// Internal: how many pairs of clients the baseline relay serves
+    #[arg(long, hide = true, default_value_t = 1, value_name = "N")]
+    pub relay_pairs: usize,
     /// Internal: run the baseline sleeper on this socket (the bench starts it itself)
     #[arg(long, hide = true, value_name = "PATH")]
     pub sleeper_socket: Option<PathBuf>,

@@ -72,7 +72,10 @@ impl Sizes {
         (self.musical_seconds * 1_000.0) as u64
     }
     fn round_ms(&self) -> u64 {
-        2 * self.rtt_ms() + 3 * self.throughput_ms() + 2 * self.scheduled_ms() + self.musical_ms()
+        2 * self.rtt_ms()
+            + 3 * self.throughput_ms()
+            + 2 * self.scheduled_ms()
+            + 2 * self.musical_ms()
     }
 }
 
@@ -160,7 +163,7 @@ struct FanOut {
     lost: u64,
 }
 
-/// The engine at musical rates: its own CPU time over the run.
+/// The engine and the bare relay at musical rates: each one's own CPU time over the run.
 #[derive(Debug, Serialize)]
 struct Musical {
     seconds: f64,
@@ -170,17 +173,35 @@ struct Musical {
     engine_cpu_us_per_message: f64,
     /// Share of one core (1.0 = a whole core).
     engine_core_share: f64,
+    /// How often the engine went to sleep (and was woken again), per delivered message.
+    engine_sleeps_per_message: f64,
+    /// The same load through the bare relay: the machine's own cost of a wake-up, a read and
+    /// a write per message.
+    baseline_cpu_us_per_message: f64,
+    baseline_core_share: f64,
+    baseline_sleeps_per_message: f64,
+    baseline_lost: u64,
+    /// Engine ÷ relay CPU time per delivered message.
+    cpu_ratio: f64,
 }
 
 impl Musical {
-    fn new(c: cost::Cost) -> Musical {
+    fn new(engine: cost::Cost, relay: cost::Cost) -> Musical {
+        let engine_cpu_us_per_message = engine.cpu_ns_per_message() / 1_000.0;
+        let baseline_cpu_us_per_message = relay.cpu_ns_per_message() / 1_000.0;
         Musical {
-            seconds: c.seconds,
-            sent: c.sent,
-            delivered: c.delivered,
-            lost: c.sent.saturating_sub(c.delivered),
-            engine_cpu_us_per_message: c.cpu_ns_per_message() / 1_000.0,
-            engine_core_share: c.core_share(),
+            seconds: engine.seconds,
+            sent: engine.sent,
+            delivered: engine.delivered,
+            lost: engine.sent.saturating_sub(engine.delivered),
+            engine_cpu_us_per_message,
+            engine_core_share: engine.core_share(),
+            engine_sleeps_per_message: engine.sleeps_per_message(),
+            baseline_cpu_us_per_message,
+            baseline_core_share: relay.core_share(),
+            baseline_sleeps_per_message: relay.sleeps_per_message(),
+            baseline_lost: relay.sent.saturating_sub(relay.delivered),
+            cpu_ratio: engine_cpu_us_per_message / baseline_cpu_us_per_message,
         }
     }
 }
@@ -209,7 +230,7 @@ struct Settings {
 
 pub fn run(ctx: &Context, args: BenchArgs) -> anyhow::Result<i32> {
     if let Some(socket) = &args.relay_socket {
-        bench::relay::serve(socket)?;
+        bench::relay::serve(socket, args.relay_pairs)?;
         return Ok(0);
     }
     if let Some(socket) = &args.sleeper_socket {
@@ -276,13 +297,7 @@ fn run_round(engine: &PrivateEngine, sizes: &Sizes, progress: &Progress) -> anyh
     let (engine_tp, base_tp) = throughputs(engine, sizes, progress)?;
     let (engine_held, base_held) = held_messages(engine, sizes, progress)?;
     let fan_out = fan_out(engine, sizes, progress)?;
-    progress.phase(
-        &format!("engine, {} pairs at 1k/s", cost::PAIRS),
-        sizes.musical_ms(),
-    );
-    let musical = Musical::new(cost::musical_rates(engine, sizes.musical_seconds, &|f| {
-        progress.tick(f)
-    })?);
+    let musical = musical(engine, sizes, progress)?;
     let dropped = engine.clear_pairs()?;
     let missing = engine_tp.lost + fan_out.lost + engine_held.lost + musical.lost;
     let (e, b) = (
@@ -350,6 +365,34 @@ fn held_messages(
     let (_sleeper, mut sa, sb) = Relay::start(engine.dir(), "scheduled", BaselineKind::Sleeper)?;
     let on_sleeper = scheduled::lateness(&mut sa, Box::new(sb), n, &tick)?;
     Ok((on_engine, on_sleeper))
+}
+
+/// The musical-rate load on the engine, then on a relay serving as many pairs.
+fn musical(engine: &PrivateEngine, sizes: &Sizes, progress: &Progress) -> anyhow::Result<Musical> {
+    let tick = |f: f64| progress.tick(f);
+    progress.phase(
+        &format!("engine, {} pairs at 1k/s", cost::PAIRS),
+        sizes.musical_ms(),
+    );
+    let pid = engine.client()?.engine_pid();
+    let on_engine = cost::musical_rates(
+        pid,
+        cost::engine_ends(engine)?,
+        sizes.musical_seconds,
+        &tick,
+    )?;
+    progress.phase(
+        &format!("relay, {} pairs at 1k/s", cost::PAIRS),
+        sizes.musical_ms(),
+    );
+    let (relay, links) =
+        Relay::start_pairs(engine.dir(), "musical", BaselineKind::Relay, cost::PAIRS)?;
+    let ends = links
+        .into_iter()
+        .map(|l| Box::new(l) as Box<dyn Link>)
+        .collect();
+    let on_relay = cost::musical_rates(relay.pid(), ends, sizes.musical_seconds, &tick)?;
+    Ok(Musical::new(on_engine, on_relay))
 }
 
 fn fan_out(engine: &PrivateEngine, sizes: &Sizes, progress: &Progress) -> anyhow::Result<FanOut> {
@@ -514,7 +557,7 @@ fn describe_sizes(s: &Settings) -> String {
     format!(
         "Each round and side: {} round trips; {} messages, {} per write;\n\
 {} held messages at {}/s stamped {}–{} ms ahead (baseline: a sleeper on\n\
-a timerfd); {} pairs at {}/s both ways for {} s (engine only).\n{load}",
+a timerfd); {} pairs at {}/s both ways for {} s, one message per write.\n{load}",
         z.round_trips,
         z.messages,
         z.batch,
@@ -564,7 +607,10 @@ fn figures_table(folded: &Value, spread: &Value, rounds: u32) -> crate::face::ou
     t.row(vec![
         "lost messages".into(),
         count("/lost").to_string(),
-        (count("/baseline/lost") + count("/baseline/scheduled_lost")).to_string(),
+        (count("/baseline/lost")
+            + count("/baseline/scheduled_lost")
+            + count("/cost/baseline_lost"))
+        .to_string(),
         String::new(),
     ]);
     let engine_only = |label: String, pointer: &str, unit| {
@@ -575,16 +621,24 @@ fn figures_table(folded: &Value, spread: &Value, rounds: u32) -> crate::face::ou
         "/fan_out/msgs_per_s_per_receiver",
         Unit::PerSecond,
     ));
-    t.row(engine_only(
+    t.row(vec![
         format!("{} pairs: CPU/message", cost::PAIRS),
-        "/cost/engine_cpu_us_per_message",
-        Unit::Micros,
-    ));
-    t.row(engine_only(
-        format!("{} pairs: engine CPU", cost::PAIRS),
-        "/cost/engine_core_share",
-        Unit::Core,
-    ));
+        cell("/cost/engine_cpu_us_per_message", Unit::Micros),
+        cell("/cost/baseline_cpu_us_per_message", Unit::Micros),
+        cell("/cost/cpu_ratio", Unit::Times),
+    ]);
+    t.row(vec![
+        format!("{} pairs: CPU", cost::PAIRS),
+        cell("/cost/engine_core_share", Unit::Core),
+        cell("/cost/baseline_core_share", Unit::Core),
+        String::new(),
+    ]);
+    t.row(vec![
+        format!("{} pairs: sleeps/message", cost::PAIRS),
+        cell("/cost/engine_sleeps_per_message", Unit::Plain),
+        cell("/cost/baseline_sleeps_per_message", Unit::Plain),
+        String::new(),
+    ]);
     t
 }
 
@@ -651,7 +705,10 @@ mod tests {
                        "scheduled_max": 1.0},
             "fan_out": {"receivers": FAN, "msgs_per_s_per_receiver": 9.5e7, "lost": 0},
             "cost": {"seconds": 3.0, "sent": 96000, "delivered": 96000, "lost": 0,
-                     "engine_cpu_us_per_message": 123.456 * scale, "engine_core_share": 0.999},
+                     "engine_cpu_us_per_message": 123.456 * scale, "engine_core_share": 0.999,
+                     "baseline_cpu_us_per_message": 99.9, "baseline_core_share": 0.999,
+                     "baseline_lost": 0, "cpu_ratio": 12.345 * scale,
+                     "engine_sleeps_per_message": 1.25, "baseline_sleeps_per_message": 1.0},
             "lost": 12345,
         })
     }
@@ -665,6 +722,7 @@ mod tests {
             check: false,
             json: false,
             relay_socket: None,
+            relay_pairs: 1,
             sleeper_socket: None,
         };
         Settings {
