@@ -2,7 +2,7 @@
 //! in place (so a `send` payload is stamped where it lies), the buffer compacted between reads.
 
 use crate::core::protocol::{self, FrameError, HEADER_BYTES};
-use tokio::net::UnixStream;
+use super::client_socket::ClientSocket;
 
 /// One whole frame in the reader's buffer.
 pub struct Frame<'a> {
@@ -28,7 +28,7 @@ impl FrameReader {
     /// deadline passes first.
     pub async fn fill(
         &mut self,
-        stream: &UnixStream,
+        socket: &ClientSocket,
         deadline: Option<tokio::time::Instant>,
     ) -> Option<usize> {
         // Big reads mean few system calls per message under load; the pages are only touched
@@ -36,8 +36,13 @@ impl FrameReader {
         if self.buf.capacity() - self.buf.len() < 64 * 1024 {
             self.buf.reserve(256 * 1024);
         }
-        match read_some(stream, &mut self.buf, deadline).await {
-            Some(n) if n > 0 => Some(n),
+        let read = socket.read_some(&mut self.buf);
+        let n = match deadline {
+            Some(d) => tokio::time::timeout_at(d, read).await.ok()?,
+            None => read.await,
+        };
+        match n {
+            Ok(n) if n > 0 => Some(n),
             _ => None,
         }
     }
@@ -81,38 +86,6 @@ impl FrameReader {
         } else if self.start > 0 && self.start >= self.buf.len() / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
-        }
-    }
-}
-
-/// Reads what is available into `buf` (after its current end); `None` on error or when the
-/// deadline passes first.
-async fn read_some(
-    stream: &UnixStream,
-    buf: &mut Vec<u8>,
-    deadline: Option<tokio::time::Instant>,
-) -> Option<usize> {
-    loop {
-        let ready = match deadline {
-            Some(d) => tokio::time::timeout_at(d, stream.readable()).await.ok()?,
-            None => stream.readable().await,
-        };
-        ready.ok()?;
-        let room = buf.capacity() - buf.len();
-        match stream.try_read_buf(buf) {
-            Ok(n) => {
-                if n > 0 && n < room {
-                    // A short read drained the socket. Forget the readiness now, so the next
-                    // round goes straight to epoll instead of spending a read on EAGAIN; data
-                    // that arrives meanwhile raises a fresh edge, so nothing is missed.
-                    let _ = stream.try_io(tokio::io::Interest::READABLE, || {
-                        Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-                    });
-                }
-                return Some(n);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-            Err(_) => return None,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! traffic and nothing scheduled, every task is parked.
 
 mod alsa_bridge;
+mod client_socket;
 mod counters;
 mod frames;
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use crate::core::protocol::{self, Event, FrameKind};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use tokio::net::UnixStream;
+use super::client_socket::ClientSocket;
 use tokio::sync::Notify;
 
 /// Outboxes that got frames since the last flush.
@@ -18,7 +18,7 @@ pub type DirtyList = Rc<RefCell<Vec<Rc<Outbox>>>>;
 pub struct Outbox {
     pub conn_id: u64,
     me: Weak<Outbox>,
-    stream: Rc<UnixStream>,
+    socket: Rc<ClientSocket>,
     /// Unwritten bytes are `buf[start..]`.
     buf: RefCell<Vec<u8>>,
     start: Cell<usize>,
@@ -38,14 +38,14 @@ pub struct Outbox {
 impl Outbox {
     pub fn new(
         conn_id: u64,
-        stream: Rc<UnixStream>,
+        socket: Rc<ClientSocket>,
         capacity: usize,
         dirty_list: DirtyList,
     ) -> Rc<Outbox> {
         Rc::new_cyclic(|me| Outbox {
             conn_id,
             me: me.clone(),
-            stream,
+            socket,
             buf: RefCell::new(Vec::with_capacity(16 * 1024)),
             start: Cell::new(0),
             wake: Notify::new(),
@@ -153,7 +153,7 @@ impl Outbox {
                 }
                 return true;
             }
-            match self.stream.try_write(&buf[start..]) {
+            match self.socket.try_write(&buf[start..]) {
                 Ok(n) => {
                     self.start.set(start + n);
                     self.drained.notify_one();
@@ -209,16 +209,14 @@ impl Outbox {
             if self.write_now() {
                 continue;
             }
-            if self.stream.writable().await.is_err() {
+            if self.socket.writable().await.is_err() {
                 self.mark_dead();
             }
         }
         if self.closing.get() {
             // Other parts of the engine may still hold this outbox for a moment; the peer
             // should see the end of the stream now, not when the last reference goes.
-            use std::os::fd::AsRawFd;
-            // SAFETY: shutdown on a socket we own; it does not close the descriptor.
-            unsafe { libc::shutdown(self.stream.as_raw_fd(), libc::SHUT_RDWR) };
+            self.socket.peer_gone();
         }
         self.mark_dead();
     }

@@ -5,6 +5,7 @@
 //! ([`Outbox::write_loop`]). All tasks share one thread, so the engine state is a plain
 //! `RefCell` borrowed only between awaits.
 
+use super::client_socket::ClientSocket;
 use super::frames::FrameReader;
 use super::network::Network;
 use super::outbox::{DirtyList, Outbox, flush_dirty};
@@ -151,7 +152,13 @@ impl Server {
     }
 
     async fn serve(self: Rc<Self>, conn_id: u64, stream: UnixStream) {
-        let stream = Rc::new(stream);
+        let stream = match ClientSocket::new(stream) {
+            Ok(s) => Rc::new(s),
+            Err(e) => {
+                tracing::warn!("could not take over a connection: {e}");
+                return;
+            }
+        };
         let outbox = Outbox::new(
             conn_id,
             stream.clone(),
