@@ -80,6 +80,18 @@ fn loopback_list_names_the_host_and_the_client_session_on_their_endpoints() {
     assert_eq!(client["state"], "up");
     assert_eq!(client["remote_name"], "Stage (A)");
 
+    // `endpoint list --json` shows the same endpoints.
+    let out = midi(&remote, &["endpoint", "list", "--json"]);
+    out.success();
+    let endpoints = out.json();
+    let remote_a = endpoints
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Remote (A)")
+        .unwrap();
+    assert_eq!(remote_a["network_presence"]["clients"][0]["state"], "up");
+
     // Traffic: what Remote (B) sends crosses to the network from Remote (A), and arrives
     // from the network at Stage (A).
     let mut from = remote.client().open_endpoint("Remote (B)").unwrap();
