@@ -8,6 +8,8 @@ mod dashboard_fixtures;
 use crossterm::event::KeyCode;
 use dashboard_fixtures::*;
 use midi_loopback::core::ids::Direction;
+use midi_loopback::core::model::PairInfo;
+use midi_loopback::core::network::{ClientPresence, ClientState, HostPresence, NetworkPresence};
 use midi_loopback::core::protocol::TimedMessage;
 use midi_loopback::dashboard::action::{Action, Report};
 use midi_loopback::dashboard::app::App;
@@ -255,4 +257,90 @@ fn a_pair_muted_for_a_feedback_loop_with_its_alsa_addresses() {
         }
         watched(w, h, vec![p], 30, |_, _| (0, 0))
     });
+}
+
+/// `Stage (A)` hosted with one remote client, `Link (B)` a client still joining its host,
+/// `Spare` off the network.
+fn on_the_network() -> Vec<PairInfo> {
+    let address = |text: &str| text.parse().unwrap();
+    let mut stage = pair(1, "Stage");
+    stage.endpoint_a.clients = 1;
+    stage.endpoint_a.network_presence = Some(Box::new(NetworkPresence {
+        host: Some(HostPresence {
+            listen: address("127.0.0.1:5673"),
+            name: "Stage (A)".into(),
+            remote_clients: 1,
+        }),
+        ..NetworkPresence::default()
+    }));
+    let mut link = pair(2, "Link");
+    link.endpoint_b.clients = 1;
+    link.endpoint_b.network_presence = Some(Box::new(NetworkPresence {
+        clients: vec![ClientPresence {
+            host: address("192.168.1.20:5673"),
+            state: ClientState::Connecting,
+            remote_name: None,
+        }],
+        ..NetworkPresence::default()
+    }));
+    vec![stage, link, pair(3, "Spare")]
+}
+
+/// Polls once a second for `seconds`: the remote client of `Stage (A)` sends 50 messages a
+/// second (out on A, across to B) and receives 10 (what B sends).
+fn network_traffic(width: u16, height: u16, seconds: u32) -> App {
+    let mut pairs = on_the_network();
+    let mut app = app(width, height);
+    snapshot(&mut app, &pairs, 0.0);
+    for s in 1..=seconds {
+        let stage = &mut pairs[0];
+        stage.a_to_b.messages += 50;
+        stage.b_to_a.messages += 10;
+        let n = stage.endpoint_a.network_presence.as_mut().unwrap();
+        n.messages_received += 50;
+        n.messages_sent += 10;
+        snapshot(&mut app, &pairs, f64::from(s));
+    }
+    app.take_commands();
+    app
+}
+
+#[test]
+fn network_sessions_in_the_table_and_the_detail() {
+    at_both_sizes("network_sessions", |w, h| network_traffic(w, h, 20));
+    let app = network_traffic(80, 24, 20);
+    let screen = render(&app);
+    let line = |name: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("no {name}:\n{screen}"))
+            .to_string()
+    };
+    assert!(line("NET").contains("ENDPOINTS"), "{screen}");
+    assert!(line("Stage (A)").contains("host"), "{screen}");
+    assert!(line("Link (B)").contains("joining"), "{screen}");
+    assert!(!line("Spare (A)").contains("host"), "{screen}");
+    // The detail of the selected pair (Stage) names the session and counts its traffic
+    // (both ways together for the rate), in the room there is.
+    assert!(screen.contains("A hosted on 127.0.0.1:5673 "), "{screen}");
+    assert!(
+        screen.contains("sent 200 · received 1.00k · 60/s"),
+        "{screen}"
+    );
+    let wide = render(&network_traffic(200, 50, 20));
+    assert!(
+        wide.contains("A hosted on 127.0.0.1:5673 (1 remote client)"),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("to network 200 · from network 1.00k · 60 msg/s"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn without_network_sessions_the_table_has_no_network_column() {
+    let app = watched(80, 24, vec![pair(1, "Studio")], 2, |_, _| (0, 0));
+    assert!(!render(&app).contains("NET"));
 }

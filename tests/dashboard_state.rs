@@ -490,6 +490,39 @@ fn rates_come_from_counter_deltas_so_a_burst_shows_within_one_poll() {
     assert_eq!(app.total_rate(), 4000.0);
 }
 
+#[test]
+fn a_sides_network_rate_comes_from_its_deltas_and_rests_when_the_session_ends() {
+    use midi_loopback::core::network::{ClientPresence, ClientState, NetworkPresence};
+    let mut app = app(80, 24);
+    let mut p = pair(1, "Studio");
+    let mut presence = NetworkPresence {
+        clients: vec![ClientPresence {
+            host: "127.0.0.1:5673".parse().unwrap(),
+            state: ClientState::Up,
+            remote_name: Some("Stage (A)".into()),
+        }],
+        messages_sent: 100,
+        messages_received: 100,
+        ..NetworkPresence::default()
+    };
+    p.endpoint_b.network_presence = Some(Box::new(presence.clone()));
+    snapshot(&mut app, std::slice::from_ref(&p), 0.0);
+    presence.messages_sent += 30;
+    presence.messages_received += 20;
+    p.endpoint_b.network_presence = Some(Box::new(presence));
+    snapshot(&mut app, std::slice::from_ref(&p), 0.5);
+    let row = app.selected_pair().unwrap();
+    assert!(row.network_meter(Side::A).is_none());
+    // Both ways together: 50 messages in half a second.
+    assert_eq!(row.network_meter(Side::B).unwrap().rate, 100.0);
+
+    p.endpoint_b.network_presence = None;
+    snapshot(&mut app, std::slice::from_ref(&p), 1.0);
+    let row = app.selected_pair().unwrap();
+    assert!(row.network_meter(Side::B).is_none() && !row.on_network());
+    assert_eq!(row.network[1].rate, 0.0);
+}
+
 // -- The monitor -----------------------------------------------------------------------------
 
 fn tap(app: &mut App, n: usize) {

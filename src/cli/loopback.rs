@@ -170,6 +170,11 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
     .fit(2, name, 1)
     .fit(3, Fit::End { min: 8 }, 0)
     .short_header(3, "UNIQUE");
+    // The sessions' column shows only when there are sessions, and gives way with the names.
+    let network = pairs.iter().any(|p| network_cell(p).is_some());
+    if network {
+        t = t.column("NETWORK", Fit::End { min: 12 }, 1);
+    }
     for p in pairs {
         let mut flags = Vec::new();
         flags.push(if p.persistent {
@@ -182,16 +187,36 @@ fn pairs_table(ctx: &Context, pairs: &[PairInfo]) -> String {
         } else if p.muted {
             flags.push("muted");
         }
-        t.row(vec![
+        let mut row = vec![
             p.association_id.to_string(),
             p.endpoint_a.name.clone(),
             p.endpoint_b.name.clone(),
             p.unique_identifier.to_string(),
             flags.join(","),
             format!("{}/{}", p.endpoint_a.clients, p.endpoint_b.clients),
-        ]);
+        ];
+        if network {
+            row.push(network_cell(p).unwrap_or_default());
+        }
+        t.row(row);
     }
     t.render(ctx.style, output::terminal_width())
+}
+
+/// The network sessions of a pair's endpoints, each line led by its side:
+/// `A hosted on 127.0.0.1:5673`; `None` when there are none.
+fn network_cell(p: &PairInfo) -> Option<String> {
+    let lines: Vec<String> = [&p.endpoint_a, &p.endpoint_b]
+        .into_iter()
+        .flat_map(|e| {
+            let side = e.side.letter();
+            e.network_presence
+                .iter()
+                .flat_map(|n| n.short_lines())
+                .map(move |line| format!("{side} {line}"))
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 fn update(ctx: &Context, args: UpdateArgs) -> anyhow::Result<i32> {

@@ -613,33 +613,6 @@ fn list(ctx: &Context, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// One line for each host and client session on the endpoint `id`, for `endpoint properties`.
-pub(crate) fn on_endpoint(sessions: &Sessions, id: &str) -> Vec<String> {
-    let hosts = sessions
-        .hosts
-        .iter()
-        .filter(|h| h.endpoint_id == id)
-        .map(|h| {
-            format!(
-                "hosted on {} ({})",
-                h.listen,
-                output::count(h.sessions.len() as u64, "remote client", "remote clients")
-            )
-        });
-    let clients = sessions
-        .clients
-        .iter()
-        .filter(|c| c.endpoint_id == id)
-        .map(|c| {
-            let state = match c.state {
-                ClientState::Up => "up",
-                ClientState::Connecting => "connecting",
-            };
-            format!("client of {} ({state})", c.host)
-        });
-    hosts.chain(clients).collect()
-}
-
 /// One line about every session, for `service status`; `None` when there are none.
 pub(crate) fn summary(sessions: &Sessions) -> Option<String> {
     let hosts = sessions.hosts.iter().map(|h| {
@@ -650,13 +623,10 @@ pub(crate) fn summary(sessions: &Sessions) -> Option<String> {
             output::count(h.sessions.len() as u64, "client", "clients")
         )
     });
-    let clients = sessions.clients.iter().map(|c| {
-        let state = match c.state {
-            ClientState::Up => "up",
-            ClientState::Connecting => "connecting",
-        };
-        format!("client {:?} to {} ({state})", c.endpoint, c.host)
-    });
+    let clients = sessions
+        .clients
+        .iter()
+        .map(|c| format!("client {:?} to {} ({})", c.endpoint, c.host, c.state.word()));
     let all: Vec<String> = hosts.chain(clients).collect();
     (!all.is_empty()).then(|| all.join("; "))
 }

@@ -39,8 +39,6 @@ struct PairPart<'a> {
 pub(super) fn properties(ctx: &Context, args: PropertiesArgs) -> anyhow::Result<i32> {
     let mut client = ctx.client()?;
     let pairs = client.list_pairs()?;
-    // An engine older than the network sessions does not know the request: nothing to show.
-    let sessions = client.network_list().unwrap_or_default();
     let (pair, endpoint) = locate(&pairs, &args.endpoint)?;
     let partner = pair.endpoint(endpoint.side.other());
     let props = Properties {
@@ -55,7 +53,11 @@ pub(super) fn properties(ctx: &Context, args: PropertiesArgs) -> anyhow::Result<
         partner,
         sent: pair.stats(endpoint.side.outgoing()),
         received: pair.stats(partner.side.outgoing()),
-        network: super::network::on_endpoint(&sessions, endpoint.id.as_str()),
+        network: endpoint
+            .network_presence
+            .as_ref()
+            .map(|n| n.lines())
+            .unwrap_or_default(),
     };
     if args.json {
         print_json(&props)?;

@@ -384,6 +384,9 @@ pub struct EndpointInfo {
     /// Where ALSA applications find this endpoint, when the engine's ALSA bridge presents it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alsa: Option<Box<AlsaPresence>>,
+    /// The Network MIDI 2.0 host and client sessions on this endpoint, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_presence: Option<Box<super::network::NetworkPresence>>,
 }
 
 /// An endpoint as the ALSA sequencer shows it (`aconnect -l`).

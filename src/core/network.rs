@@ -2,6 +2,7 @@
 //! set up a host or a client session, and what the engine reports about them. The protocol
 //! itself lives in `netmidi`; the engine's side of the sessions in `engine::network`.
 
+use super::model::PairInfo;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -188,6 +189,16 @@ pub enum ClientState {
     Up,
 }
 
+impl ClientState {
+    /// The word every face shows for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            ClientState::Connecting => "connecting",
+            ClientState::Up => "up",
+        }
+    }
+}
+
 /// A client session the engine runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientInfo {
@@ -230,6 +241,120 @@ pub struct Sessions {
     pub clients: Vec<ClientInfo>,
 }
 
+impl Sessions {
+    /// What runs on the endpoint `id`: its host and its client sessions with their traffic
+    /// summed; `None` when there is nothing.
+    pub fn presence(&self, id: &str) -> Option<NetworkPresence> {
+        let host = self.hosts.iter().find(|h| h.endpoint_id == id);
+        let clients: Vec<&ClientInfo> = self
+            .clients
+            .iter()
+            .filter(|c| c.endpoint_id == id)
+            .collect();
+        if host.is_none() && clients.is_empty() {
+            return None;
+        }
+        let remotes = host.map(|h| h.sessions.as_slice()).unwrap_or_default();
+        Some(NetworkPresence {
+            host: host.map(|h| HostPresence {
+                listen: h.listen,
+                name: h.name.clone(),
+                remote_clients: h.sessions.len() as u64,
+            }),
+            clients: clients
+                .iter()
+                .map(|c| ClientPresence {
+                    host: c.host,
+                    state: c.state,
+                    remote_name: c.remote_name.clone(),
+                })
+                .collect(),
+            messages_sent: remotes.iter().map(|r| r.messages_sent).sum::<u64>()
+                + clients.iter().map(|c| c.messages_sent).sum::<u64>(),
+            messages_received: remotes.iter().map(|r| r.messages_received).sum::<u64>()
+                + clients.iter().map(|c| c.messages_received).sum::<u64>(),
+        })
+    }
+
+    /// Sets every endpoint's network presence from these sessions (clearing the ones that
+    /// have none any more).
+    pub fn mark(&self, pairs: &mut [PairInfo]) {
+        for e in pairs
+            .iter_mut()
+            .flat_map(|p| [&mut p.endpoint_a, &mut p.endpoint_b])
+        {
+            e.network_presence = self.presence(e.id.as_str()).map(Box::new);
+        }
+    }
+}
+
+/// An endpoint's place on the network, as `loopback list`, `endpoint properties` and the
+/// dashboard show it (`network list` has the full story of each session).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkPresence {
+    /// The host publishing the endpoint (at most one per endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostPresence>,
+    /// The client sessions that joined a remote host through the endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientPresence>,
+    /// Messages sent to the network, over all the sessions of the endpoint.
+    pub messages_sent: u64,
+    /// Messages received from the network.
+    pub messages_received: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostPresence {
+    pub listen: SocketAddr,
+    /// The endpoint name the host announces.
+    pub name: String,
+    pub remote_clients: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientPresence {
+    pub host: SocketAddr,
+    pub state: ClientState,
+    /// The host's endpoint name, once a session came up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_name: Option<String>,
+}
+
+impl NetworkPresence {
+    /// One line for the host and for each client session: `hosted on ADDR (N remote
+    /// clients)`, `client of ADDR (up)`.
+    pub fn lines(&self) -> Vec<String> {
+        self.wording(true)
+    }
+
+    /// The same lines without the count of remote clients, for a column of a table (which
+    /// counts the clients of each endpoint beside it).
+    pub fn short_lines(&self) -> Vec<String> {
+        self.wording(false)
+    }
+
+    fn wording(&self, with_count: bool) -> Vec<String> {
+        let host = self.host.iter().map(|h| {
+            let n = h.remote_clients;
+            let noun = if n == 1 {
+                "remote client"
+            } else {
+                "remote clients"
+            };
+            match with_count {
+                true => format!("hosted on {} ({n} {noun})", h.listen),
+                false => format!("hosted on {}", h.listen),
+            }
+        });
+        let clients = self
+            .clients
+            .iter()
+            .map(|c| format!("client of {} ({})", c.host, c.state.word()));
+        host.chain(clients).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +378,68 @@ mod tests {
         };
         let shown = format!("{spec:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("swordfish"));
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    fn sessions() -> Sessions {
+        let remote = |port: u16, sent, received| RemoteSession {
+            peer: addr(&format!("127.0.0.1:{port}")),
+            remote_name: "Far".into(),
+            messages_sent: sent,
+            messages_received: received,
+            recovery: Recovery::default(),
+        };
+        let client = |id: &str, state| ClientInfo {
+            host: addr("127.0.0.1:5680"),
+            endpoint: "Near (A)".into(),
+            endpoint_id: id.into(),
+            state,
+            remote_name: None,
+            retry: true,
+            last_error: None,
+            messages_sent: 4,
+            messages_received: 5,
+            recovery: Recovery::default(),
+            persistent: false,
+        };
+        Sessions {
+            hosts: vec![HostInfo {
+                endpoint: "Stage (A)".into(),
+                endpoint_id: "stage-a".into(),
+                listen: addr("127.0.0.1:5673"),
+                name: "Stage".into(),
+                authentication: false,
+                sessions: vec![remote(9000, 1, 2), remote(9001, 10, 20)],
+                persistent: false,
+            }],
+            clients: vec![
+                client("stage-a", ClientState::Up),
+                client("near-a", ClientState::Connecting),
+            ],
+        }
+    }
+
+    #[test]
+    fn an_endpoints_presence_sums_the_traffic_of_its_sessions_alone() {
+        let s = sessions();
+        let stage = s.presence("stage-a").unwrap();
+        assert_eq!(stage.host.as_ref().unwrap().remote_clients, 2);
+        assert_eq!((stage.messages_sent, stage.messages_received), (15, 27));
+        assert_eq!(
+            stage.lines(),
+            [
+                "hosted on 127.0.0.1:5673 (2 remote clients)",
+                "client of 127.0.0.1:5680 (up)"
+            ]
+        );
+        let near = s.presence("near-a").unwrap();
+        assert!(near.host.is_none());
+        assert_eq!(near.lines(), ["client of 127.0.0.1:5680 (connecting)"]);
+        assert_eq!(stage.short_lines()[0], "hosted on 127.0.0.1:5673");
+        assert_eq!(s.presence("stage-b"), None);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use super::form::{Field, FieldError, Form, Submission};
 use super::layout;
 use super::meter::PairMeters;
 use super::strings;
-use crate::core::ids::{AssociationId, Direction};
-use crate::core::model::{PairInfo, PairUpdate};
+use crate::core::ids::{AssociationId, Direction, Side};
+use crate::core::model::{DirectionStats, PairInfo, PairUpdate};
 use crate::core::protocol::{EngineStatus, TimedMessage};
 use crate::core::ump::decode::is_hidden_real_time;
 use ratatui::layout::Rect;
@@ -45,6 +45,9 @@ pub enum EngineState {
 pub struct PairRow {
     pub info: PairInfo,
     pub meters: PairMeters,
+    /// The network traffic of side A (index 0) and B, sent and received together, metered
+    /// like the directions; at rest while the side has no network session.
+    pub network: [super::meter::DirectionMeter; 2],
     /// Its place in the engine's list, so a filter that lets it back in puts it back there.
     pub order: usize,
 }
@@ -52,6 +55,23 @@ pub struct PairRow {
 impl PairRow {
     pub fn meter(&self, dir: Direction) -> &super::meter::DirectionMeter {
         &self.meters[dir.index()]
+    }
+
+    /// The meter of a side's network traffic, when the side has a network session.
+    pub fn network_meter(&self, side: Side) -> Option<&super::meter::DirectionMeter> {
+        let i = side.outgoing().index();
+        self.info
+            .endpoint(side)
+            .network_presence
+            .is_some()
+            .then(|| &self.network[i])
+    }
+
+    /// Whether either side has a network session.
+    pub fn on_network(&self) -> bool {
+        [&self.info.endpoint_a, &self.info.endpoint_b]
+            .iter()
+            .any(|e| e.network_presence.is_some())
     }
 }
 
@@ -630,16 +650,33 @@ impl App {
             .into_iter()
             .enumerate()
             .map(|(order, info)| {
-                let mut meters = old
+                let (mut meters, mut network) = old
                     .iter()
                     .position(|r| r.info.association_id == info.association_id)
-                    .map(|i| old.swap_remove(i).meters)
+                    .map(|i| {
+                        let r = old.swap_remove(i);
+                        (r.meters, r.network)
+                    })
                     .unwrap_or_default();
                 meters[0].observe(info.a_to_b, at);
                 meters[1].observe(info.b_to_a, at);
+                for side in [Side::A, Side::B] {
+                    let meter = &mut network[side.outgoing().index()];
+                    match &info.endpoint(side).network_presence {
+                        Some(n) => meter.observe(
+                            DirectionStats {
+                                messages: n.messages_sent + n.messages_received,
+                                ..DirectionStats::default()
+                            },
+                            at,
+                        ),
+                        None => *meter = Default::default(),
+                    }
+                }
                 PairRow {
                     info,
                     meters,
+                    network,
                     order,
                 }
             })

@@ -1,8 +1,9 @@
 //! The dashboard's only contact with the engine: a background thread that follows the pairs
 //! through a `watch` subscription (created, changed, removed, clients coming and going), reads
-//! only the counters and the status every refresh, carries out the [`Command`]s the app asks
-//! for, and keeps a tap on the selected pair in a second thread. Everything it learns goes to the UI thread
-//! as [`Report`]s over a channel, so drawing never waits on the engine.
+//! only the counters, the status and the network sessions every refresh, carries out the
+//! [`Command`]s the app asks for, and keeps a tap on the selected pair in a second thread.
+//! Everything it learns goes to the UI thread as [`Report`]s over a channel, so drawing never
+//! waits on the engine.
 //!
 //! It never starts an engine on its own: when the engine stops or restarts it reports
 //! "unreachable" and retries, so `midi service stop` stays stopped while the dashboard is open.
@@ -241,7 +242,11 @@ impl Source {
                 p.b_to_a = c.b_to_a;
             }
         }
-        Ok((pairs.clone(), status))
+        // The change events carry no network sessions: their presence and traffic are read
+        // every refresh, like the counters.
+        let mut pairs = pairs.clone();
+        client.network_list()?.mark(&mut pairs);
+        Ok((pairs, status))
     }
 
     /// Options for connections the dashboard makes on its own: no spinner (the screen is
@@ -429,6 +434,7 @@ mod tests {
             association_id: def.association_id,
             clients: 0,
             alsa: None,
+            network_presence: None,
         };
         PairInfo {
             association_id: def.association_id,

@@ -1,6 +1,8 @@
 //! Every piece of text the dashboard shows, in one place (gitui's habit), so wording stays
 //! consistent and a translation or a rewording touches one file.
 
+use crate::core::network::{ClientState, NetworkPresence};
+
 pub const APP_TITLE: &str = "midi dashboard";
 
 // Header.
@@ -31,6 +33,20 @@ pub const COL_DROPS: &str = "DROPS";
 pub fn col_history(seconds: usize) -> String {
     format!("LAST {seconds}s")
 }
+/// Shown only while some pair has a network session.
+pub const COL_NETWORK: &str = "NET";
+/// What a side is on the network, in at most [`NETWORK_WIDTH`] columns: a host, a client of a
+/// remote host, or a client still joining one (the detail has the whole story).
+pub fn network_role(n: &NetworkPresence) -> &'static str {
+    let joining = n.clients.iter().any(|c| c.state == ClientState::Connecting);
+    match (n.host.is_some(), n.clients.is_empty()) {
+        (true, true) => "host",
+        (true, false) => "host+",
+        (false, _) if joining => "joining",
+        (false, _) => "client",
+    }
+}
+pub const NETWORK_WIDTH: u16 = 7;
 pub const FLAG_PERSISTENT: &str = "P";
 pub const FLAG_MUTED: &str = "M";
 pub const FLAG_OFF: &str = "·";
@@ -59,6 +75,24 @@ pub const DETAIL_LOOP: &str = "muted: feedback loop";
 /// Where ALSA applications find the two endpoints.
 pub fn detail_alsa(a: Option<&str>, b: Option<&str>) -> String {
     format!("ALSA {} / {}", a.unwrap_or("none"), b.unwrap_or("none"))
+}
+/// A side's network sessions, as `endpoint properties` words them (`A hosted on ADDR (1
+/// remote client)`), or shorter (`A hosted on ADDR`) when that does not fit in `width`.
+pub fn detail_network(side: &str, n: &NetworkPresence, width: usize) -> String {
+    let long = format!("{side} {}", n.lines().join("; "));
+    match crate::face::output::width(&long) <= width {
+        true => long,
+        false => format!("{side} {}", n.short_lines().join("; ")),
+    }
+}
+/// A side's traffic with the network and its rate (both ways together), shorter when the
+/// long form does not fit in `width`.
+pub fn detail_network_traffic(sent: &str, received: &str, rate: &str, width: usize) -> String {
+    let long = format!("  to network {sent} · from network {received} · {rate} msg/s");
+    match crate::face::output::width(&long) <= width {
+        true => long,
+        false => format!("sent {sent} · received {received} · {rate}/s"),
+    }
 }
 pub const RATE_UNIT: &str = "msg/s";
 pub const LABEL_TOTAL: &str = "total";
@@ -102,6 +136,10 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("M", "muted: the pair drops every message (and counts them)"),
     ("CL", "clients attached to the endpoint on that line"),
     ("DIR", "the direction of the line: A→B is what A sends"),
+    (
+        "NET",
+        "network session of the endpoint: host, client, joining",
+    ),
     ("MSG/S", "that direction's messages per second now"),
     (
         "LAST",

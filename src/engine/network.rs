@@ -568,7 +568,8 @@ impl Network {
         }
     }
 
-    fn sessions(&self) -> Sessions {
+    /// Every host and client session, as `network list` reports them.
+    pub fn sessions(&self) -> Sessions {
         Sessions {
             hosts: self
                 .hosts

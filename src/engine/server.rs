@@ -413,8 +413,22 @@ impl Server {
         true
     }
 
+    /// Every pair, each endpoint with its network sessions (read before the state is
+    /// borrowed: the sessions look up their endpoints' names in it).
+    fn list_pairs(&self, now: u64) -> Vec<crate::core::model::PairInfo> {
+        let sessions = self.network.sessions();
+        let mut pairs = self.engine.borrow().list(now);
+        sessions.mark(&mut pairs);
+        pairs
+    }
+
     fn handle_request(&self, conn: &mut Connection, request: Request) -> Result<Reply, WireError> {
         let now = monotonic_ns();
+        if matches!(request, Request::ListPairs) {
+            return Ok(Reply::Pairs {
+                pairs: self.list_pairs(now),
+            });
+        }
         let mut engine = self.engine.borrow_mut();
         match request {
             Request::Ping => Ok(Reply::Pong),
@@ -423,9 +437,7 @@ impl Server {
                 let others = self.connections.borrow().len().saturating_sub(1) as u64;
                 Ok(Reply::Status(engine.status(&self.paths, others, now)))
             }
-            Request::ListPairs => Ok(Reply::Pairs {
-                pairs: engine.list(now),
-            }),
+            Request::ListPairs => unreachable!("answered above"),
             Request::Counters => Ok(Reply::Counters {
                 pairs: engine.counters(now),
             }),

@@ -76,6 +76,8 @@ impl RunningPair {
             association_id: self.def.association_id,
             clients: self.attached[side_index(side)].len() as u32,
             alsa: self.alsa[side_index(side)].clone().map(Box::new),
+            // The network sessions are the server's to fill in (`Sessions::mark`).
+            network_presence: None,
         }
     }
 

@@ -244,6 +244,17 @@ impl Table {
         self
     }
 
+    /// Adds a column after the others (one that only some tables have), fitted this way.
+    pub fn column(mut self, header: &str, fit: Fit, rank: u8) -> Table {
+        self.columns.push(Column {
+            header: header.to_string(),
+            short_header: None,
+            fit,
+            rank,
+        });
+        self
+    }
+
     /// The header column `col` shows when it is cut narrower than its full header.
     pub fn short_header(mut self, col: usize, short: &str) -> Table {
         self.columns[col].short_header = Some(short.to_string());

@@ -195,6 +195,7 @@ mod tests {
             association_id: def.association_id,
             clients: 0,
             alsa: None,
+            network_presence: None,
         };
         PairInfo {
             association_id: def.association_id,

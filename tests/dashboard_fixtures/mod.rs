@@ -44,6 +44,7 @@ fn endpoint(
         association_id: *pair,
         clients,
         alsa: None,
+        network_presence: None,
     }
 }
 

@@ -1,9 +1,10 @@
 //! The selected pair up close: a bigger meter per direction and the live monitor of the
 //! messages crossing it, decoded.
 
-use crate::core::ids::Direction;
+use crate::core::ids::{Direction, Side};
 use crate::core::ump::decode::decode;
-use crate::dashboard::app::{App, MonitorEntry};
+use crate::dashboard::app::{App, MonitorEntry, PairRow};
+use crate::dashboard::format;
 use crate::dashboard::layout;
 use crate::dashboard::strings;
 use crate::dashboard::theme::Theme;
@@ -12,6 +13,8 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use crate::face::output::ellipsize;
 
 /// A monitor this wide also shows the raw words.
 const WORDS_FROM_WIDTH: u16 = 64;
@@ -68,21 +71,63 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (b, _) = MeterPanel::history(row.meter(Direction::BToA), upper.width as usize);
     let max = a.iter().chain(&b).copied().max().unwrap_or(0);
     for (dir, area) in [(Direction::AToB, upper), (Direction::BToA, lower)] {
+        let area = Rect {
+            width: area.width.saturating_sub(1),
+            ..area
+        };
+        // The side that sends this direction: its network session shows under its meter.
+        let side = match dir {
+            Direction::AToB => Side::A,
+            Direction::BToA => Side::B,
+        };
+        let area = draw_network(frame, area, row, side, theme);
         let panel = MeterPanel {
             direction: dir,
             meter: row.meter(dir),
             max,
             theme,
         };
-        frame.render_widget(
-            panel,
-            Rect {
-                width: area.width.saturating_sub(1),
-                ..area
-            },
-        );
+        frame.render_widget(panel, area);
     }
     draw_monitor(frame, monitor, app, theme);
+}
+
+/// Lines under a side's meter: its network sessions, and its traffic with the network (when
+/// the panel has room for them above the meter's own lines). Returns what is left.
+fn draw_network(frame: &mut Frame, area: Rect, row: &PairRow, side: Side, theme: Theme) -> Rect {
+    const LINES: u16 = 2;
+    let (Some(n), Some(meter)) = (
+        row.info.endpoint(side).network_presence.as_deref(),
+        row.network_meter(side),
+    ) else {
+        return area;
+    };
+    if area.height < LINES + 3 {
+        return area;
+    }
+    let width = area.width as usize;
+    let lines = vec![
+        Line::raw(ellipsize(
+            &strings::detail_network(side.letter(), n, width),
+            width,
+        )),
+        Line::styled(
+            ellipsize(
+                &strings::detail_network_traffic(
+                    &format::count(n.messages_sent),
+                    &format::count(n.messages_received),
+                    &format::rate(meter.rate),
+                    width,
+                ),
+                width,
+            ),
+            theme.dim(),
+        ),
+    ];
+    let [rest, bottom] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(LINES)]).areas(area);
+    frame.render_widget(Paragraph::new(lines), bottom);
+    rest
 }
 
 fn draw_monitor(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {

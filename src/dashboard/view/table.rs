@@ -14,7 +14,8 @@ use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-/// Fixed column widths: mark, id, flags, clients, direction, rate, total, drops.
+/// Fixed column widths: mark, id, flags, clients, direction, rate, total, drops (and the
+/// network column, [`strings::NETWORK_WIDTH`], while some pair has a network session).
 const MARK: u16 = 1;
 const ID: u16 = 8;
 const FLAGS: u16 = 3;
@@ -64,59 +65,79 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
 
-    let fixed = MARK + ID + FLAGS + CLIENTS + DIR + RATE + TOTAL + DROPS + (COLUMNS - 1);
+    // Decided over every pair, the filtered-out too, so a filter does not move the columns.
+    let network = app.all_pairs().any(|r| r.on_network());
+    let network_width = if network {
+        strings::NETWORK_WIDTH + 1
+    } else {
+        0
+    };
+    let fixed =
+        MARK + ID + FLAGS + CLIENTS + DIR + RATE + TOTAL + DROPS + (COLUMNS - 1) + network_width;
     let rest = inner.width.saturating_sub(fixed);
     // Half the room for the sparkline, as long as names keep 20 columns.
     let spark_width = (rest / 2).min(rest.saturating_sub(20)).max(6);
     let name_width = rest.saturating_sub(spark_width);
     let (per_column, span) = span_for(spark_width as usize);
 
-    let header = Row::new(vec![
+    let mut header = vec![
         Cell::from(""),
         Cell::from(strings::COL_PAIR),
         Cell::from(strings::COL_ID),
         Cell::from(strings::COL_FLAGS),
         Cell::from(strings::COL_CLIENTS),
+    ];
+    if network {
+        header.push(Cell::from(strings::COL_NETWORK));
+    }
+    header.extend([
         Cell::from(strings::COL_DIR),
         Cell::from(Line::from(strings::COL_RATE).alignment(Alignment::Right)),
         Cell::from(strings::col_history(span)),
         Cell::from(Line::from(strings::COL_TOTAL).alignment(Alignment::Right)),
         Cell::from(Line::from(strings::COL_DROPS).alignment(Alignment::Right)),
-    ])
-    .style(theme.header_label());
+    ]);
+    let header = Row::new(header).style(theme.header_label());
 
     let rows: Vec<Row> = app.pairs[app.offset..shown_end]
         .iter()
         .enumerate()
         .map(|(i, row)| {
             let selected = app.offset + i == app.selected;
-            pair_row(row, selected, name_width, spark_width, per_column, theme)
+            let widths = (name_width, spark_width, per_column);
+            pair_row(row, selected, widths, network, theme)
         })
         .collect();
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(MARK),
         Constraint::Length(name_width),
         Constraint::Length(ID),
         Constraint::Length(FLAGS),
         Constraint::Length(CLIENTS),
+    ];
+    if network {
+        widths.push(Constraint::Length(strings::NETWORK_WIDTH));
+    }
+    widths.extend([
         Constraint::Length(DIR),
         Constraint::Length(RATE),
         Constraint::Length(spark_width),
         Constraint::Length(TOTAL),
         Constraint::Length(DROPS),
-    ];
+    ]);
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         inner,
     );
 }
 
+/// One pair's two lines; `widths` are the names', the sparklines' and the seconds each bar
+/// covers.
 fn pair_row(
     row: &PairRow,
     selected: bool,
-    name_width: u16,
-    spark_width: u16,
-    per_column: usize,
+    (name_width, spark_width, per_column): (u16, u16, usize),
+    network: bool,
     theme: Theme,
 ) -> Row<'static> {
     let p = &row.info;
@@ -156,7 +177,7 @@ fn pair_row(
         Line::styled(spark_text(&a_to_b.0, max), theme.direction(Direction::AToB)),
         Line::styled(spark_text(&b_to_a.0, max), theme.direction(Direction::BToA)),
     ]);
-    let cells = vec![
+    let mut cells = vec![
         Cell::from(if selected {
             strings::SELECTED_MARK
         } else {
@@ -169,6 +190,17 @@ fn pair_row(
             p.endpoint_a.clients.to_string(),
             p.endpoint_b.clients.to_string(),
         )),
+    ];
+    if network {
+        let role = |e: &crate::core::model::EndpointInfo| {
+            e.network_presence
+                .as_deref()
+                .map_or(strings::FLAG_OFF, strings::network_role)
+                .to_string()
+        };
+        cells.push(Cell::from(two(role(&p.endpoint_a), role(&p.endpoint_b))));
+    }
+    cells.extend([
         Cell::from(dirs),
         Cell::from(right(
             format::rate(a_to_b.1.rate),
@@ -183,7 +215,7 @@ fn pair_row(
             format::count(a_to_b.1.drops()),
             format::count(b_to_a.1.drops()),
         )),
-    ];
+    ]);
     let style = if selected {
         theme.selected()
     } else {
