@@ -73,6 +73,11 @@ fn quick_bench_reports_rounds_lateness_and_verdict_without_loss() {
     assert!(v["cost"]["engine_cpu_us_per_message"].as_f64().unwrap() > 0.0);
     assert!(v["cost"]["engine_core_share"].as_f64().unwrap() > 0.0);
     assert_eq!(v["cost"]["lost"], 0);
+    // The same musical load through the bare relay, its CPU beside the engine's.
+    assert!(v["cost"]["baseline_cpu_us_per_message"].as_f64().unwrap() > 0.0);
+    assert!(v["cost"]["cpu_ratio"].as_f64().unwrap() > 0.0);
+    assert!(v["cost"]["engine_sleeps_per_message"].as_f64().is_some());
+    assert_eq!(v["cost"]["baseline_lost"], 0);
 
     // Two rounds, each with both sides measured.
     assert_eq!(v["settings"]["rounds"], 2);

@@ -5,7 +5,7 @@ use crate::core::protocol::{self, FrameKind, HEADER_BYTES};
 use serde::Serialize;
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A frame read off the wire: its kind byte and its payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,6 @@ pub struct Wire {
     buf: Vec<u8>,
     start: usize,
     end: usize,
-    timeout: Option<Duration>,
     out: Vec<u8>,
     /// In non-blocking mode: bytes the socket has not taken yet, sent before anything newer.
     unsent: Vec<u8>,
@@ -37,7 +36,6 @@ impl Wire {
             buf: vec![0; 64 * 1024],
             start: 0,
             end: 0,
-            timeout: None,
             out: Vec::with_capacity(4096),
             unsent: Vec::new(),
             nonblocking: false,
@@ -137,19 +135,15 @@ impl Wire {
             if let Some(frame) = self.take_buffered()? {
                 return Ok(Some(frame));
             }
-            let timeout = match deadline {
-                None => None,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    Some(left)
+            if let Some(d) = deadline {
+                let passed = if self.nonblocking {
+                    Instant::now() >= d
+                } else {
+                    !wait_readable(&self.stream, d)?
+                };
+                if passed {
+                    return Ok(None);
                 }
-            };
-            if timeout != self.timeout {
-                self.stream.set_read_timeout(timeout)?;
-                self.timeout = timeout;
             }
             self.make_room(16 * 1024);
             match self.stream.read(&mut self.buf[self.end..]) {
@@ -227,5 +221,40 @@ impl Wire {
 
     pub fn shutdown(&self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+/// Waits until `stream` has something to read (or has failed) or `deadline` passes; false
+/// when it passed. `ppoll` takes nanoseconds and sleeps on a high-resolution timer, where a
+/// socket's receive timeout counts in scheduler ticks (up to 4 ms late): a player that waits
+/// for its next beat this way sends on time.
+fn wait_readable(stream: &UnixStream, deadline: Instant) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(false);
+        }
+        let mut fd = libc::pollfd {
+            fd: stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let timeout = libc::timespec {
+            tv_sec: left.as_secs() as libc::time_t,
+            tv_nsec: libc::c_long::from(left.subsec_nanos() as i32),
+        };
+        // SAFETY: one valid pollfd and a valid timespec, both live across the call.
+        let n = unsafe { libc::ppoll(&mut fd, 1, &timeout, std::ptr::null()) };
+        match n {
+            0 => return Ok(false),
+            n if n > 0 => return Ok(true),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
     }
 }

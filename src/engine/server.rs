@@ -424,11 +424,6 @@ impl Server {
 
     fn handle_request(&self, conn: &mut Connection, request: Request) -> Result<Reply, WireError> {
         let now = monotonic_ns();
-        if matches!(request, Request::ListPairs) {
-            return Ok(Reply::Pairs {
-                pairs: self.list_pairs(now),
-            });
-        }
         let mut engine = self.engine.borrow_mut();
         match request {
             Request::Ping => Ok(Reply::Pong),
@@ -437,7 +432,12 @@ impl Server {
                 let others = self.connections.borrow().len().saturating_sub(1) as u64;
                 Ok(Reply::Status(engine.status(&self.paths, others, now)))
             }
-            Request::ListPairs => unreachable!("answered above"),
+            Request::ListPairs => {
+                drop(engine); // the sessions borrow the state themselves
+                Ok(Reply::Pairs {
+                    pairs: self.list_pairs(now),
+                })
+            }
             Request::Counters => Ok(Reply::Counters {
                 pairs: engine.counters(now),
             }),
