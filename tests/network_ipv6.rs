@@ -144,4 +144,16 @@ fn addresses_that_are_not_ones_are_refused_with_the_right_form() {
         assert!(out.stderr.contains(bind), "{bind}: {}", out.stderr);
         assert!(out.stderr.contains("--port"), "{bind}: {}", out.stderr);
     }
+    // A link-local address needs an interface, which --bind cannot name: the error says so
+    // and what to give instead.
+    let out = midi(
+        &home,
+        &["network", "host", "Stage (A)", "--bind", "fe80::1"],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("link-local") && out.stderr.contains("use ::"),
+        "{}",
+        out.stderr
+    );
 }

@@ -70,30 +70,31 @@ pub fn musical_rates(
     let started = Instant::now();
     let end = started + Duration::from_secs_f64(seconds);
     let count = ends.len();
-    let (delivered, (cpu_after, sleeps_after), ends) = std::thread::scope(|s| -> anyhow::Result<_> {
-        let handles: Vec<_> = ends
-            .into_iter()
-            .enumerate()
-            .map(|(k, link)| {
-                let (sent, done) = (&sent, &sending_done);
-                // Players are not in lockstep: each starts at its own point in the period.
-                let phase = Duration::from_secs(1) / RATE_PER_S * k as u32 / count as u32;
-                let tick = (k == 0).then_some(tick);
-                s.spawn(move || play(link, k, started + phase, end, sent, done, tick))
-            })
-            .collect();
-        let (mut total, mut kept) = (0, Vec::with_capacity(count));
-        for h in handles {
-            let (got, link) = h
-                .join()
-                .map_err(|_| anyhow::anyhow!("a player thread panicked"))??;
-            total += got;
-            kept.push(link);
-        }
-        // Read before the links close: a relay's threads end with their connections, and
-        // the CPU time of a thread that has ended is no longer listed.
-        Ok((total, (cpu_time_ns(pid)?, sleeps(pid)), kept))
-    })?;
+    let (delivered, (cpu_after, sleeps_after), ends) =
+        std::thread::scope(|s| -> anyhow::Result<_> {
+            let handles: Vec<_> = ends
+                .into_iter()
+                .enumerate()
+                .map(|(k, link)| {
+                    let (sent, done) = (&sent, &sending_done);
+                    // Players are not in lockstep: each starts at its own point in the period.
+                    let phase = Duration::from_secs(1) / RATE_PER_S * k as u32 / count as u32;
+                    let tick = (k == 0).then_some(tick);
+                    s.spawn(move || play(link, k, started + phase, end, sent, done, tick))
+                })
+                .collect();
+            let (mut total, mut kept) = (0, Vec::with_capacity(count));
+            for h in handles {
+                let (got, link) = h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a player thread panicked"))??;
+                total += got;
+                kept.push(link);
+            }
+            // Read before the links close: a relay's threads end with their connections, and
+            // the CPU time of a thread that has ended is no longer listed.
+            Ok((total, (cpu_time_ns(pid)?, sleeps(pid)), kept))
+        })?;
     let seconds = started.elapsed().as_secs_f64();
     drop(ends);
     Ok(Cost {
@@ -149,10 +150,18 @@ fn play(
     sent[k].store(mine, Ordering::Release);
     sending_done.wait();
     let expected = sent[k ^ 1].load(Ordering::Acquire);
+    // Until everything arrived, or nothing has for STALL (an event, such as an overflow
+    // notice, is not progress but does not end the wait either).
+    let mut last_progress = Instant::now();
     while got < expected {
-        match link.receive(STALL, &mut inbox)? {
-            0 => break, // stalled: the rest is lost
-            n => got += n as u64,
+        let quiet = last_progress.elapsed();
+        if quiet >= STALL {
+            break; // stalled: the rest is lost
+        }
+        let n = link.receive(STALL - quiet, &mut inbox)?;
+        if n > 0 {
+            got += n as u64;
+            last_progress = Instant::now();
         }
         inbox.clear();
     }

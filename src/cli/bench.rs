@@ -201,7 +201,12 @@ impl Musical {
             baseline_core_share: relay.core_share(),
             baseline_sleeps_per_message: relay.sleeps_per_message(),
             baseline_lost: relay.sent.saturating_sub(relay.delivered),
-            cpu_ratio: engine_cpu_us_per_message / baseline_cpu_us_per_message,
+            // No CPU time counted for the relay (a coarse clock) leaves the ratio unknown.
+            cpu_ratio: if baseline_cpu_us_per_message > 0.0 {
+                engine_cpu_us_per_message / baseline_cpu_us_per_message
+            } else {
+                f64::NAN
+            },
         }
     }
 }

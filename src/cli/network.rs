@@ -343,9 +343,8 @@ fn absolute(file: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
 }
 
 /// How a host is written, for the hints of the errors about one.
-const HOST_FORMS: &str = "give HOST or HOST:PORT (192.168.1.20, 192.168.1.20:5673, \
-stage.local:5673), or an IPv6 address, in brackets when a port follows ([::1]:5673, \
-[fe80::1%eth0]:5673)";
+const HOST_FORMS: &str = "give HOST or HOST:PORT (192.168.1.20:5673, stage.local:5673);\n      \
+IPv6 in brackets before a port ([::1]:5673, [fe80::1%eth0]:5673)";
 
 fn invalid_host(what: String) -> anyhow::Error {
     UserError::new(ErrorKind::Invalid, what)
@@ -450,14 +449,13 @@ fn ipv6_literal(inside: &str, port: u16, text: &str) -> anyhow::Result<SocketAdd
 
 /// `--bind ADDR`: an IPv4 or IPv6 address alone (brackets allowed).
 fn bind_address(text: &str) -> Result<IpAddr, String> {
-    let right =
-        "give an IP address alone, such as 127.0.0.1, ::1, 0.0.0.0 or :: (the port goes in --port)";
+    let right = "give an IP address alone: 127.0.0.1, ::1, 0.0.0.0 or :: (the port goes in --port)";
     let ip = ip_alone(text).map_err(|why| format!("{why}; {right}"))?;
     if let IpAddr::V6(v6) = ip
         && v6.is_unicast_link_local()
     {
         return Err(format!(
-            "{v6} is link-local, and a host cannot be bound to one without its interface; {right}"
+            "--bind cannot take a link-local address ({v6}); use :: (every interface) or a global or unique local address"
         ));
     }
     Ok(ip)

@@ -177,6 +177,12 @@ pub struct HostInfo {
     pub name: String,
     pub authentication: bool,
     pub sessions: Vec<RemoteSession>,
+    /// Messages sent to and received from remote clients that have since left (so the
+    /// host's totals never go down).
+    #[serde(default)]
+    pub ended_sessions_sent: u64,
+    #[serde(default)]
+    pub ended_sessions_received: u64,
     #[serde(default)]
     pub persistent: bool,
 }
@@ -269,9 +275,11 @@ impl Sessions {
                     remote_name: c.remote_name.clone(),
                 })
                 .collect(),
-            messages_sent: remotes.iter().map(|r| r.messages_sent).sum::<u64>()
+            messages_sent: host.map_or(0, |h| h.ended_sessions_sent)
+                + remotes.iter().map(|r| r.messages_sent).sum::<u64>()
                 + clients.iter().map(|c| c.messages_sent).sum::<u64>(),
-            messages_received: remotes.iter().map(|r| r.messages_received).sum::<u64>()
+            messages_received: host.map_or(0, |h| h.ended_sessions_received)
+                + remotes.iter().map(|r| r.messages_received).sum::<u64>()
                 + clients.iter().map(|c| c.messages_received).sum::<u64>(),
         })
     }
@@ -413,6 +421,8 @@ mod tests {
                 name: "Stage".into(),
                 authentication: false,
                 sessions: vec![remote(9000, 1, 2), remote(9001, 10, 20)],
+                ended_sessions_sent: 100,
+                ended_sessions_received: 200,
                 persistent: false,
             }],
             clients: vec![
@@ -427,7 +437,8 @@ mod tests {
         let s = sessions();
         let stage = s.presence("stage-a").unwrap();
         assert_eq!(stage.host.as_ref().unwrap().remote_clients, 2);
-        assert_eq!((stage.messages_sent, stage.messages_received), (15, 27));
+        // Remote clients that left still count, so the totals never go down.
+        assert_eq!((stage.messages_sent, stage.messages_received), (115, 227));
         assert_eq!(
             stage.lines(),
             [

@@ -138,7 +138,7 @@ pub const LEGEND: &[(&str, &str)] = &[
     ("DIR", "the direction of the line: A→B is what A sends"),
     (
         "NET",
-        "network session of the endpoint: host, client, joining",
+        "network: host, client, joining, host+ (hosts and joins)",
     ),
     ("MSG/S", "that direction's messages per second now"),
     (

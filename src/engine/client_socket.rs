@@ -9,7 +9,7 @@
 //! the delivery itself.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -34,6 +34,9 @@ impl ClientSocket {
     pub async fn read_some(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
         loop {
             let mut ready = self.fd.readable().await?;
+            if buf.spare_capacity_mut().is_empty() {
+                buf.reserve(64 * 1024); // a full buffer would read as the end of the stream
+            }
             let room = buf.spare_capacity_mut();
             let want = room.len();
             // SAFETY: `recv` writes at most `want` bytes into the spare capacity, and only the
@@ -94,15 +97,30 @@ impl ClientSocket {
     }
 
     /// Waits until the socket has room again (or has failed). Registers a duplicate of the
-    /// descriptor for writability for just this wait, so a socket with room never wakes the
-    /// engine.
+    /// descriptor for writability for just this wait (four system calls: dup, register,
+    /// deregister, close — only ever for a socket that was full), so a socket with room
+    /// never wakes the engine.
     pub async fn writable(&self) -> io::Result<()> {
-        let dup: OwnedFd = self.fd.get_ref().as_fd().try_clone_to_owned()?;
-        // SAFETY: `dup` owns its descriptor for as long as the AsyncFd holds it.
-        let watch = unsafe { AsyncFd::register_with_interest(dup, Interest::WRITABLE) }?;
-        // Edge triggered: registering reports the present state, so a socket that drained
-        // before this wait began is seen at once.
-        let _ready = watch.writable().await?;
+        let watch = self
+            .fd
+            .get_ref()
+            .as_fd()
+            .try_clone_to_owned()
+            // SAFETY: the duplicate owns its descriptor for as long as the AsyncFd holds it.
+            .and_then(|dup| {
+                unsafe { AsyncFd::register_with_interest(dup, Interest::WRITABLE) }
+                    .map_err(io::Error::from)
+            });
+        match watch {
+            // Edge triggered: registering reports the present state, so a socket that
+            // drained before this wait began is seen at once.
+            Ok(watch) => {
+                let _ready = watch.writable().await?;
+            }
+            // Out of descriptors, say: the connection is fine, only the watch failed. Try
+            // the write again a moment later instead of giving the receiver up.
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+        }
         Ok(())
     }
 

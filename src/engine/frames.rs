@@ -1,8 +1,8 @@
 //! Reading frames off a client's socket: big reads into one buffer, whole frames handed out
 //! in place (so a `send` payload is stamped where it lies), the buffer compacted between reads.
 
-use crate::core::protocol::{self, FrameError, HEADER_BYTES};
 use super::client_socket::ClientSocket;
+use crate::core::protocol::{self, FrameError, HEADER_BYTES};
 
 /// One whole frame in the reader's buffer.
 pub struct Frame<'a> {

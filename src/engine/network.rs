@@ -154,6 +154,9 @@ struct HostRun {
     name: String,
     authentication: bool,
     remotes: RefCell<BTreeMap<SessionId, Remote>>,
+    /// Messages sent to and received from remote clients that have left, so the host's
+    /// totals only grow.
+    ended_traffic: std::cell::Cell<(u64, u64)>,
     outgoing: Rc<Outgoing>,
     stop: Notify,
     /// Its key in the configuration file, when it is persistent.
@@ -507,6 +510,7 @@ impl Network {
             name: identity.endpoint_name().to_string(),
             authentication: spec.secret.is_some() || spec.user.is_some(),
             remotes: RefCell::new(BTreeMap::new()),
+            ended_traffic: std::cell::Cell::new((0, 0)),
             outgoing: Rc::default(),
             stop: Notify::new(),
         });
@@ -543,6 +547,8 @@ impl Network {
                 .values()
                 .map(|r| r.info.clone())
                 .collect(),
+            ended_sessions_sent: run.ended_traffic.get().0,
+            ended_sessions_received: run.ended_traffic.get().1,
             persistent: run.stored.is_some(),
         })
     }
@@ -833,6 +839,11 @@ impl Network {
                     Some(Event::Down { session, peer, reason }) => {
                         tracing::info!("network session from {peer} ended: {reason:?}");
                         if let Some(r) = run.remotes.borrow_mut().remove(&session) {
+                            let (sent, received) = run.ended_traffic.get();
+                            run.ended_traffic.set((
+                                sent + r.info.messages_sent,
+                                received + r.info.messages_received,
+                            ));
                             self.detach(run.place, r.peer_id);
                         }
                     }

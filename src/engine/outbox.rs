@@ -5,10 +5,10 @@
 //! `write` per receiver for everything a sender's read brought in, like a bare relay. Only
 //! what the socket does not take at once is left to the connection's writer task.
 
+use super::client_socket::ClientSocket;
 use crate::core::protocol::{self, Event, FrameKind};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use super::client_socket::ClientSocket;
 use tokio::sync::Notify;
 
 /// Outboxes that got frames since the last flush.

@@ -419,7 +419,10 @@ pub async fn advertise(advert: Advert, bind: IpAddr) -> io::Result<()> {
             let index = interfaces::index_of(v6).ok_or_else(|| {
                 io::Error::new(
                     io::ErrorKind::AddrNotAvailable,
-                    format!("no interface has the address {v6}"),
+                    format!(
+                        "no interface has the address {v6}; give an address of this machine \
+                         (ip -6 addr) or leave --interface out"
+                    ),
                 )
             })?;
             advertise_v6(&advert, vec![index], v6.is_loopback()).await
@@ -532,7 +535,10 @@ fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
             v6: vec![interfaces::index_of(v6).ok_or_else(|| {
                 io::Error::new(
                     io::ErrorKind::AddrNotAvailable,
-                    format!("no interface has the address {v6}"),
+                    format!(
+                        "no interface has the address {v6}; give an address of this machine \
+                         (ip -6 addr) or leave --interface out"
+                    ),
                 )
             })?],
         },
@@ -566,16 +572,34 @@ pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec
     let (v4, v6) = tokio::join!(v4, v6);
     match (v4, v6) {
         (Err(e), Err(_)) | (Err(e), Ok(None)) | (Ok(None), Err(e)) => Err(e),
-        (v4, v6) => {
-            let mut found: Vec<Advert> = Vec::new();
-            for advert in [v4, v6].into_iter().flatten().flatten().flatten() {
-                if !found.contains(&advert) {
-                    found.push(advert);
-                }
-            }
-            Ok(found)
+        (v4, v6) => Ok(each_host_once(
+            [v4, v6].into_iter().flatten().flatten().flatten(),
+        )),
+    }
+}
+
+/// One advert per host and family: a host on `::` answers on every interface, each answer
+/// with its own source address; the one to keep is the first that is not link-local (an
+/// address that needs no interface to reach it).
+fn each_host_once(adverts: impl Iterator<Item = Advert>) -> Vec<Advert> {
+    fn link_local(a: &SocketAddr) -> bool {
+        matches!(a.ip(), IpAddr::V6(v6) if v6.is_unicast_link_local())
+    }
+    let mut found: Vec<Advert> = Vec::new();
+    for advert in adverts {
+        let same = found.iter_mut().find(|f| {
+            f.instance == advert.instance
+                && f.product_instance_id == advert.product_instance_id
+                && f.address.port() == advert.address.port()
+                && f.address.is_ipv4() == advert.address.is_ipv4()
+        });
+        match same {
+            Some(f) if link_local(&f.address) && !link_local(&advert.address) => *f = advert,
+            Some(_) => {}
+            None => found.push(advert),
         }
     }
+    found
 }
 
 async fn browse_v4(interface: Ipv4Addr, deadline: tokio::time::Instant) -> io::Result<Vec<Advert>> {
@@ -630,6 +654,28 @@ async fn collect(socket: &UdpSocket, deadline: tokio::time::Instant) -> Vec<Adve
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_host_answering_on_several_interfaces_is_listed_once_per_family() {
+        let advert = |addr: &str| Advert {
+            instance: "Every (A)".into(),
+            endpoint_name: "Every (A)".into(),
+            product_instance_id: "id-1".into(),
+            address: addr.parse().unwrap(),
+        };
+        let found = each_host_once(
+            [
+                advert("[fe80::1%2]:5673"),
+                advert("127.0.0.1:5673"),
+                advert("[::1]:5673"),
+                advert("[fe80::2%3]:5673"),
+                advert("[::1]:5674"),
+            ]
+            .into_iter(),
+        );
+        let addresses: Vec<String> = found.iter().map(|a| a.address.to_string()).collect();
+        assert_eq!(addresses, ["[::1]:5673", "127.0.0.1:5673", "[::1]:5674"]);
+    }
     use super::*;
     use proptest::prelude::*;
 
