@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Outcome, TestHome, wait_until};
+use common::{Outcome, TestHome, attached_clients, wait_until};
 use midi_loopback::client::{EndpointConnection, Received};
 use midi_loopback::core::protocol;
 use serde_json::Value;
@@ -14,29 +14,10 @@ use std::time::{Duration, Instant};
 /// A guard against a hang, not a measurement.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Runs `midi ARGS…` in `home` with the engine settings these tests use; `env` adds more
-/// (they reach the engine when this command is the one that starts it).
 fn midi(home: &TestHome, env: &[(&str, &str)], args: &[&str]) -> Outcome {
-    let mut cmd = home.midi();
-    cmd.env("MIDI_NO_ALSA", "1")
-        .env_remove("MIDI_NETWORK_SECRET");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.args(args);
-    // No multicast out of a test that runs outside a network namespace of its own.
-    if args.starts_with(&["network", "host"]) && !args.contains(&"--no-advertise") {
-        cmd.arg("--no-advertise");
-    }
-    let out = cmd.output().expect("run midi");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::network_midi(home, env, args)
 }
 
-/// Creates `ROOT (A)`/`ROOT (B)` in `home`, hosts `ROOT (A)` and returns the port.
 /// Creates `Remote (A)` / `(B)` in `remote` and returns `network connect ADDR --endpoint
 /// "Remote (A)" EXTRA…` for it, to try one set of credentials after another.
 fn remote_connector<'a>(remote: &'a TestHome, addr: &'a str) -> impl Fn(&[&str]) -> Outcome + 'a {
@@ -53,6 +34,7 @@ fn remote_connector<'a>(remote: &'a TestHome, addr: &'a str) -> impl Fn(&[&str])
     }
 }
 
+/// Creates `ROOT (A)`/`ROOT (B)` in `home`, hosts `ROOT (A)` and returns the port.
 fn host(home: &TestHome, env: &[(&str, &str)], root: &str, extra: &[&str]) -> u16 {
     midi(home, env, &["loopback", "create", "--root-name", root]).success();
     let endpoint = format!("{root} (A)");
@@ -65,19 +47,6 @@ fn host(home: &TestHome, env: &[(&str, &str)], root: &str, extra: &[&str]) -> u1
     out.success();
     let listen = out.json()["listen"].as_str().expect("listen").to_string();
     listen.rsplit_once(':').unwrap().1.parse().expect("a port")
-}
-
-/// The number of clients attached to an endpoint of `home`.
-fn clients(home: &TestHome, endpoint: &str) -> u64 {
-    let out = midi(home, &[], &["endpoint", "list", "--json"]);
-    out.success();
-    out.json()
-        .as_array()
-        .expect("an array")
-        .iter()
-        .find(|e| e["name"] == endpoint)
-        .and_then(|e| e["clients"].as_u64())
-        .unwrap_or(0)
 }
 
 fn list(home: &TestHome) -> Value {
@@ -114,8 +83,11 @@ fn link() -> Link {
     assert_eq!(out.json()["state"], "up");
     assert_eq!(out.json()["endpoint"], "Remote (A)");
     // The host attaches its session when the handshake ends on its side.
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
-    assert_eq!(clients(&remote, "Remote (A)"), 1);
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
+    assert_eq!(attached_clients(&remote, "Remote (A)"), 1);
     Link { stage, remote }
 }
 
@@ -252,13 +224,16 @@ fn a_shared_secret_is_accepted_and_a_wrong_or_missing_one_refused() {
         "{}",
         missing.stderr
     );
-    assert_eq!(clients(&stage, "Stage (A)"), 0);
+    assert_eq!(attached_clients(&stage, "Stage (A)"), 0);
     assert!(list(&remote)["clients"].as_array().unwrap().is_empty());
 
     let accepted = connect(&["--secret-file", right, "--json"]);
     accepted.success();
     assert_eq!(accepted.json()["state"], "up");
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
 
     // The secret went nowhere it could be read.
     let shown = [refused, missing, accepted];
@@ -303,10 +278,16 @@ fn a_vanished_client_times_out_and_the_host_forgets_it() {
         &["network", "connect", &addr, "--root-name", "Remote"],
     )
     .success();
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
 
     kill(&remote); // no bye: only the silence tells
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 0));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 0));
     let hosts = &list(&stage)["hosts"];
     assert_eq!(hosts[0]["sessions"].as_array().unwrap().len(), 0);
 }
@@ -346,7 +327,10 @@ fn a_client_that_keeps_trying_reconnects_when_the_host_returns() {
 
     host(&stage, QUICK, "Stage", &["--port", &port]);
     assert!(wait_until(PATIENCE, || state(&remote) == "up"));
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
     // The session is whole again: a note crosses.
     let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
     let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
@@ -418,7 +402,10 @@ fn an_unreachable_host_exits_3_and_stop_ends_sessions() {
     stopped.success();
     assert_eq!(stopped.json()["clients"][0]["endpoint"], "Remote (A)");
     // The bye reaches the host, which lets go of the session.
-    assert!(wait_until(PATIENCE, || clients(&l.stage, "Stage (A)") == 0));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &l.stage,
+        "Stage (A)"
+    ) == 0));
 
     let host_stopped = midi(&l.stage, &[], &["network", "stop", "Stage (A)"]);
     host_stopped.success();
@@ -588,7 +575,10 @@ fn through_a_relay_that_drops_and_reorders_nothing_is_lost_or_repeated() {
         ],
     );
     out.success();
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
     let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
     let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
 
@@ -744,7 +734,10 @@ fn the_python_client_joins_an_engine_host() {
     peer.until("done");
     peer.exits_cleanly();
     // It said bye: the host lets go of its session.
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 0));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 0));
 }
 
 #[test]
@@ -837,7 +830,10 @@ fn a_user_and_password_are_accepted_and_a_wrong_or_missing_password_refused() {
     assert_eq!(no_password.code, 2, "{}", no_password.stderr);
 
     connect(&["--user", "ada", "--password-file", right]).success();
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
     let logs = stage.log_text() + &remote.log_text();
     assert!(!logs.contains("swordfish") && !logs.contains("trout"));
 }
@@ -904,7 +900,10 @@ fn persistent_hosts_and_sessions_come_back_with_their_engines() {
     midi(&remote, &[], &["service", "restart"]).success();
     let state = |home: &TestHome| list(home)["clients"][0]["state"].clone();
     assert!(wait_until(PATIENCE, || state(&remote) == "up"));
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
     assert_eq!(list(&stage)["hosts"][0]["persistent"], true);
     let mut stage_b = stage.client().open_endpoint("Stage (B)").unwrap();
     let mut remote_b = remote.client().open_endpoint("Remote (B)").unwrap();
@@ -945,7 +944,10 @@ fn random_datagrams_to_a_live_host_leave_its_real_session_serving() {
         &["network", "connect", &addr, "--root-name", "Remote"],
     )
     .success();
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
 
     // A stranger sends garbage: random bytes, and random bytes after the signature.
     let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -970,7 +972,7 @@ fn random_datagrams_to_a_live_host_leave_its_real_session_serving() {
     send_all(&mut stage_b, &messages);
     same(&receive(&mut remote_b, messages.len()), &messages);
     assert_eq!(
-        clients(&stage, "Stage (A)"),
+        attached_clients(&stage, "Stage (A)"),
         1,
         "the stranger got a session"
     );

@@ -14,19 +14,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `midi ARGS…` in `home`, without ALSA, mDNS or a secret from the environment.
 fn midi(home: &TestHome, args: &[&str]) -> Outcome {
-    let mut cmd = home.midi();
-    cmd.env("MIDI_NO_ALSA", "1")
-        .env_remove("MIDI_NETWORK_SECRET")
-        .args(args);
-    if args.starts_with(&["network", "host"]) {
-        cmd.arg("--no-advertise");
-    }
-    let out = cmd.output().expect("run midi");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::network_midi(home, &[("MIDI_NO_ALSA", "1")], args)
 }
 
 /// `loopback list --json`: the pair whose side A is `name`.

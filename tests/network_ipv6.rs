@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Outcome, TestHome, wait_until};
+use common::{Outcome, TestHome, attached_clients, wait_until};
 use midi_loopback::client::{EndpointConnection, Received};
 use std::time::{Duration, Instant};
 
@@ -13,17 +13,7 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// `midi ARGS…` in `home`; a host never advertises (no multicast outside a namespace).
 fn midi(home: &TestHome, args: &[&str]) -> Outcome {
-    let mut cmd = home.midi();
-    cmd.env_remove("MIDI_NETWORK_SECRET").args(args);
-    if args.starts_with(&["network", "host"]) {
-        cmd.arg("--no-advertise");
-    }
-    let out = cmd.output().expect("run midi");
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::network_midi(home, &[], args)
 }
 
 /// Whether this machine has an IPv6 loopback address to bind (says so when it has not).
@@ -35,18 +25,6 @@ fn ipv6_loopback() -> bool {
             false
         }
     }
-}
-
-fn clients(home: &TestHome, endpoint: &str) -> u64 {
-    let out = midi(home, &["endpoint", "list", "--json"]);
-    out.success();
-    out.json()
-        .as_array()
-        .expect("an array")
-        .iter()
-        .find(|e| e["name"] == endpoint)
-        .and_then(|e| e["clients"].as_u64())
-        .unwrap_or(0)
 }
 
 fn first_message(conn: &mut EndpointConnection) -> Vec<u32> {
@@ -102,7 +80,10 @@ fn a_session_over_ipv6_loopback_carries_notes_both_ways() {
     connected.success();
     assert_eq!(connected.json()["state"], "up");
     assert_eq!(connected.json()["host"], listen.as_str());
-    assert!(wait_until(PATIENCE, || clients(&stage, "Stage (A)") == 1));
+    assert!(wait_until(PATIENCE, || attached_clients(
+        &stage,
+        "Stage (A)"
+    ) == 1));
 
     let sessions = midi(&stage, &["network", "list", "--json"]);
     sessions.success();

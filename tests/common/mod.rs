@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod namespace;
+
 use assert_cmd::Command;
 use midi_loopback::client::{Client, ClientOptions};
 use std::path::{Path, PathBuf};
@@ -455,4 +457,40 @@ pub fn proptest_config(default_cases: u32) -> proptest::test_runner::Config {
         failure_persistence: None,
         ..Default::default()
     }
+}
+
+// ---- Helpers for the Network MIDI 2.0 tests. ----
+
+/// `midi ARGS…` in `home` as the network tests run it: no secret from the environment, `env`
+/// added, and a host that never advertises unless the test asks (no multicast leaves a test
+/// that runs outside a network namespace of its own).
+pub fn network_midi(home: &TestHome, env: &[(&str, &str)], args: &[&str]) -> Outcome {
+    let mut cmd = home.midi();
+    cmd.env_remove("MIDI_NETWORK_SECRET");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args);
+    if args.starts_with(&["network", "host"]) && !args.contains(&"--no-advertise") {
+        cmd.arg("--no-advertise");
+    }
+    let out = cmd.output().expect("run midi");
+    Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The number of clients attached to an endpoint of `home` (`endpoint list --json`).
+pub fn attached_clients(home: &TestHome, endpoint: &str) -> u64 {
+    let out = network_midi(home, &[], &["endpoint", "list", "--json"]);
+    out.success();
+    out.json()
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|e| e["name"] == endpoint)
+        .and_then(|e| e["clients"].as_u64())
+        .unwrap_or(0)
 }
