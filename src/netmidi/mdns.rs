@@ -288,6 +288,9 @@ fn announced_address(records: &[Record], target: &str, port: u16, from: SocketAd
             _ => None,
         })
         .filter(|a| !a.is_unspecified() && !a.is_multicast())
+        // A link-local address is reachable only through the interface it was found on,
+        // which an answer over IPv4 does not name.
+        .filter(|a| from.is_ipv6() || !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
         .collect();
     let ip = addresses
         .iter()
@@ -379,10 +382,7 @@ fn responder_socket_v6(indexes: &[u32]) -> io::Result<UdpSocket> {
     socket.set_reuse_port(true)?;
     socket.set_nonblocking(true)?;
     socket.bind(&SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::UNSPECIFIED, PORT, 0, 0)).into())?;
-    let mut joined = Err(io::Error::new(
-        io::ErrorKind::AddrNotAvailable,
-        "no interface has IPv6",
-    ));
+    let mut joined = Err(no_ipv6());
     for &index in indexes {
         match socket.join_multicast_v6(&GROUP_V6, index) {
             Ok(()) => joined = Ok(()),
@@ -416,15 +416,7 @@ pub async fn advertise(advert: Advert, bind: IpAddr) -> io::Result<()> {
             v4.and(v6)
         }
         IpAddr::V6(v6) => {
-            let index = interfaces::index_of(v6).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::AddrNotAvailable,
-                    format!(
-                        "no interface has the address {v6}; give an address of this machine \
-                         (ip -6 addr) or leave --interface out"
-                    ),
-                )
-            })?;
+            let index = interface_of(v6)?;
             advertise_v6(&advert, vec![index], v6.is_loopback()).await
         }
     }
@@ -532,15 +524,7 @@ fn browse_plan(interface: Option<IpAddr>) -> io::Result<BrowsePlan> {
         },
         Some(IpAddr::V6(v6)) => BrowsePlan {
             v4: None,
-            v6: vec![interfaces::index_of(v6).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::AddrNotAvailable,
-                    format!(
-                        "no interface has the address {v6}; give an address of this machine \
-                         (ip -6 addr) or leave --interface out"
-                    ),
-                )
-            })?],
+            v6: vec![interface_of(v6)?],
         },
     })
 }
@@ -562,10 +546,7 @@ pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec
         match plan.v6.is_empty() {
             false => browse_v6(&plan.v6, deadline).await.map(Some),
             // Asked for IPv6 (by an address) with no interface to ask on.
-            true if plan.v4.is_none() => Err(io::Error::new(
-                io::ErrorKind::AddrNotAvailable,
-                "no interface has IPv6",
-            )),
+            true if plan.v4.is_none() => Err(no_ipv6()),
             true => Ok(None),
         }
     };
@@ -576,6 +557,23 @@ pub async fn browse(interface: Option<IpAddr>, wait: Duration) -> io::Result<Vec
             [v4, v6].into_iter().flatten().flatten().flatten(),
         )),
     }
+}
+
+/// The index of the interface with the IPv6 address `v6`, or why there is none.
+fn interface_of(v6: Ipv6Addr) -> io::Result<u32> {
+    interfaces::index_of(v6).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!(
+                "no interface has the address {v6}; give an address of this machine \
+                 (ip -6 addr) or leave --interface out"
+            ),
+        )
+    })
+}
+
+fn no_ipv6() -> io::Error {
+    io::Error::new(io::ErrorKind::AddrNotAvailable, "no interface has IPv6")
 }
 
 /// One advert per host and family: a host on `::` answers on every interface, each answer
@@ -748,6 +746,11 @@ mod tests {
         let advert = stage_at("[fd00::2]:5673");
         let found = adverts_in(&advert.response(0, false), from("[fe80::2%4]:5353"));
         assert_eq!(found[0].address, from("[fd00::2]:5673"));
+        // Over IPv4 there is no interface to give a link-local address: the answer's source
+        // is taken instead.
+        let advert = stage_at("[fe80::1]:5673");
+        let found = adverts_in(&advert.response(0, false), from("192.168.1.20:5353"));
+        assert_eq!(found[0].address, from("192.168.1.20:5673"));
     }
 
     #[test]
