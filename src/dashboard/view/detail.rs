@@ -9,12 +9,11 @@ use crate::dashboard::layout;
 use crate::dashboard::strings;
 use crate::dashboard::theme::Theme;
 use crate::dashboard::widgets::meter::MeterPanel;
+use crate::face::output::ellipsize;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
-
-use crate::face::output::ellipsize;
 
 /// A monitor this wide also shows the raw words.
 const WORDS_FROM_WIDTH: u16 = 64;
